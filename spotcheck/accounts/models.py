@@ -1,0 +1,56 @@
+"""Users, roles and area scope.
+
+A user belongs to one area (``region_code``, 6-digit GB/T 2260). The scope prefix of a province is
+its first 2 digits, of a city its first 4, of a county all 6; a user sees rows whose region code
+starts with that prefix. 系统管理员 and 审计/纪检 see everything.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from spotcheck.core.codes import region_prefix
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "系统管理员"
+    CITY_ADMIN = "city_admin", "市局管理员"
+    COUNTY_STAFF = "county_staff", "县局业务人员"
+    INSPECTOR = "inspector", "检查人员"
+    AUDITOR = "auditor", "审计/纪检"
+
+
+#: Roles whose scope is the whole installation regardless of their region.
+UNSCOPED_ROLES = frozenset({Role.ADMIN, Role.AUDITOR})
+
+
+class User(AbstractUser):
+    role = models.CharField("角色", max_length=20, choices=Role.choices, default=Role.COUNTY_STAFF)
+    region_code = models.CharField("所属区域", max_length=6, blank=True, default="")
+    display_name = models.CharField("姓名", max_length=50, blank=True, default="")
+    inspector_number = models.CharField(
+        "检查人员编号", max_length=64, blank=True, default="", help_text="检查人员账号对应的名录库编号"
+    )
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def scope_prefix(self) -> str | None:
+        """Region-code prefix this user may see; ``None`` means everything; ``"-"`` nothing."""
+        if self.is_superuser or self.role in UNSCOPED_ROLES:
+            return None
+        if not self.region_code:
+            return "-"  # a scoped user without an area sees nothing (fail closed)
+        return region_prefix(self.region_code)
+
+    def in_scope(self, region_code: str | None) -> bool:
+        prefix = self.scope_prefix
+        if prefix is None:
+            return True
+        return bool(region_code) and str(region_code).startswith(prefix)

@@ -1,0 +1,29 @@
+"""Who may do what. One table, used by views, the API, the CLI and the scope layer.
+
+Actions: ``view``, ``export``, ``change`` (create/update/import directory data), ``plan`` (item
+lists, plans, tasks), ``draw`` (freeze, commit, reveal, events), ``approve`` (second person on a
+draw step, staffing override), ``audit`` (read the audit log), ``admin`` (settings, users).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import Role
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.ADMIN: frozenset({"view", "export", "change", "plan", "draw", "approve", "audit", "admin"}),
+    Role.CITY_ADMIN: frozenset({"view", "export", "change", "plan", "draw", "approve"}),
+    Role.COUNTY_STAFF: frozenset({"view", "export", "change", "plan", "draw"}),
+    Role.INSPECTOR: frozenset({"view"}),
+    Role.AUDITOR: frozenset({"view", "export", "audit"}),
+}
+
+
+def can(user: Any, action: str) -> bool:
+    """True when an authenticated, active ``user`` holds ``action`` through their role."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return action in PERMISSIONS.get(user.role, frozenset())

@@ -1,0 +1,11 @@
+"""The REST API router. Each app registers its viewsets in its own ``api.py`` via ``register(router)``."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from spotcheck.directory.api import register as register_directory
+
+router = DefaultRouter()
+register_directory(router)
+
+urlpatterns = [path("", include(router.urls))]

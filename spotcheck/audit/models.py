@@ -1,0 +1,50 @@
+"""Append-only audit events in a SHA-256 hash chain.
+
+Each event's ``hash`` = H(prev_hash + canonical JSON of its content). ``ChainHead`` is a single
+row locked (``select_for_update``) while appending, so concurrent writers on PostgreSQL cannot
+fork the chain; on SQLite the IMMEDIATE transaction already serialises writers.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+GENESIS = "0" * 64
+
+
+class AuditEvent(models.Model):
+    seq = models.BigIntegerField("序号", unique=True)
+    at = models.DateTimeField("时间", db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, verbose_name="操作人"
+    )
+    actor_name = models.CharField("操作人账号", max_length=150, blank=True, default="")
+    action = models.CharField("动作", max_length=64, db_index=True)
+    object_type = models.CharField("对象类型", max_length=64, db_index=True)
+    object_id = models.CharField("对象标识", max_length=128, blank=True, default="", db_index=True)
+    object_repr = models.CharField("对象", max_length=255, blank=True, default="")
+    region_code = models.CharField("区域", max_length=6, blank=True, default="", db_index=True)
+    before = models.JSONField("变更前", null=True, blank=True)
+    after = models.JSONField("变更后", null=True, blank=True)
+    reason = models.TextField("原因", blank=True, default="")
+    request_id = models.CharField("请求编号", max_length=64, blank=True, default="")
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    scope_field = "region_code"
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = "审计事件"
+        verbose_name_plural = "审计事件"
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+
+class ChainHead(models.Model):
+    """Singleton (pk=1): the last sequence number and hash of the chain."""
+
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS)

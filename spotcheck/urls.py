@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from spotcheck.accounts import views as account_views
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("accounts/", include("spotcheck.accounts.urls")),
+    path("directory/", include("spotcheck.directory.urls")),
+    path("planning/", include("spotcheck.planning.urls")),
+    path("draws/", include("spotcheck.draws.urls")),
+    path("audit/", include("spotcheck.audit.urls")),
+    path("api/", include("spotcheck.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("django-admin/", admin.site.urls),
+]
