@@ -9,3 +9,7 @@ def institution_list(request: HttpRequest) -> HttpResponse:  # placeholder
 
 
 inspector_list = conflict_list = institution_list
+
+institution_create = institution_detail = institution_edit = institution_list
+inspector_create = inspector_detail = inspector_edit = institution_list
+conflict_create = conflict_detail = conflict_edit = region_list = department_list = institution_list

@@ -1,0 +1,226 @@
+"""抽查事项清单, 年度抽查计划 and 抽查任务 (with team composition and scope).
+
+A task's area (``region``) is both its scope for area-restricted users and, for an undirected task,
+the population: every designated institution whose region code starts with the task's prefix.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from spotcheck.accounts.scope import ScopedManager
+from spotcheck.directory.models import Department, Institution, Region
+
+
+class ItemType(models.TextChoices):
+    GENERAL = "general", "一般检查事项"
+    KEY = "key", "重点检查事项"
+
+
+class TargetKind(models.TextChoices):
+    MEDICAL = "H", "定点医疗机构"
+    PHARMACY = "P", "定点零售药店"
+    ALL = "HP", "定点医药机构"
+    AGENCY = "agency", "医疗保障经办机构"
+
+
+class ItemList(models.Model):
+    """One year's 随机抽查事项清单 of one issuing area (e.g. 朔州市医疗保障局 2023)."""
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="发布区域")
+    year = models.PositiveSmallIntegerField("年度")
+    name = models.CharField("清单名称", max_length=120)
+    issuer = models.CharField("发布单位", max_length=100, blank=True, default="")
+    doc_number = models.CharField("文号", max_length=60, blank=True, default="")
+    notes = models.TextField("备注", blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_field = "region__code"
+
+    class Meta:
+        ordering = ["-year", "region_id", "name"]
+        verbose_name = "抽查事项清单"
+        verbose_name_plural = "抽查事项清单"
+        constraints = [models.UniqueConstraint(fields=["region", "year", "name"], name="itemlist_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.name}"
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.region_id
+
+
+class CheckItem(models.Model):
+    """One row of the item list, with the seed's columns (附件4)."""
+
+    item_list = models.ForeignKey(ItemList, on_delete=models.CASCADE, related_name="items", verbose_name="清单")
+    seq = models.PositiveSmallIntegerField("序号")
+    category = models.CharField("抽查类别", max_length=100)
+    name = models.CharField("抽查事项", max_length=200)
+    target = models.CharField("检查对象", max_length=100)
+    target_kind = models.CharField("检查对象类型", max_length=6, choices=TargetKind.choices)
+    item_type = models.CharField("事项类别", max_length=8, choices=ItemType.choices)
+    ratio_text = models.CharField("检查比例", max_length=30, blank=True, default="", help_text="如“3%”“不低于 3%”")
+    ratio_num = models.PositiveIntegerField("比例分子", null=True, blank=True)
+    ratio_den = models.PositiveIntegerField("比例分母", null=True, blank=True)
+    frequency = models.CharField("检查频次", max_length=30, blank=True, default="")
+    methods = models.CharField("检查方式", max_length=100, blank=True, default="")
+    subjects = models.CharField("检查主体", max_length=200, blank=True, default="")
+    basis = models.TextField("检查依据", blank=True, default="")
+
+    objects = ScopedManager()
+    scope_field = "item_list__region__code"
+
+    class Meta:
+        ordering = ["item_list_id", "seq"]
+        verbose_name = "抽查事项"
+        verbose_name_plural = "抽查事项"
+        constraints = [models.UniqueConstraint(fields=["item_list", "seq"], name="checkitem_unique_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.seq}. {self.name}"
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.item_list.region_id
+
+    @property
+    def ratio(self) -> Fraction | None:
+        if self.ratio_num is None or not self.ratio_den:
+            return None
+        return Fraction(self.ratio_num, self.ratio_den)
+
+
+class Plan(models.Model):
+    """年度抽查计划 of one area."""
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="区域")
+    year = models.PositiveSmallIntegerField("年度")
+    name = models.CharField("计划名称", max_length=120)
+    doc_number = models.CharField("文号", max_length=60, blank=True, default="")
+    item_list = models.ForeignKey(
+        ItemList, null=True, blank=True, on_delete=models.PROTECT, verbose_name="依据的事项清单"
+    )
+    notes = models.TextField("备注", blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_field = "region__code"
+
+    class Meta:
+        ordering = ["-year", "region_id"]
+        verbose_name = "年度抽查计划"
+        verbose_name_plural = "年度抽查计划"
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.name}"
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.region_id
+
+
+class TaskStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    DRAWING = "drawing", "抽取中"
+    DRAWN = "drawn", "已抽取"
+    INSPECTING = "inspecting", "检查中"
+    DONE = "done", "已完成"
+
+
+class Task(models.Model):
+    """抽查任务: the 阳城 work-plan columns plus scope, team composition and draw options."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="tasks", verbose_name="所属计划")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="任务区域")
+    seq = models.PositiveSmallIntegerField("序号", default=1)
+    name = models.CharField("任务名称", max_length=120)
+    period_start = models.DateField("检查开始日期")
+    period_end = models.DateField("检查结束日期")
+    scope_text = models.CharField("抽查对象范围", max_length=200, blank=True, default="")
+    ratio_num = models.PositiveIntegerField("抽查比例分子")
+    ratio_den = models.PositiveIntegerField("抽查比例分母", default=100)
+    credit_scaled = models.BooleanField("按信用等级调整比例", default=True)
+    items = models.ManyToManyField(CheckItem, blank=True, verbose_name="抽查事项")
+    directed = models.BooleanField("定向抽查", default=False)
+    scope_filters = models.JSONField(
+        "定向范围条件", default=dict, blank=True,
+        help_text='定向抽查的筛选条件，如 {"kind": ["P"], "level": ["3"], "credit_grade": ["较差"], "risk_flag": true}',
+    )
+    scope_list = models.ManyToManyField(
+        Institution, blank=True, related_name="listed_in_tasks", verbose_name="定向名单（上传）"
+    )
+    method = models.CharField("抽查方式", max_length=30, default="实地检查")
+    joint = models.BooleanField("部门联合", default=False)
+    responsible_department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="responsible_tasks", verbose_name="责任部门"
+    )
+    joint_departments = models.ManyToManyField(
+        Department, blank=True, related_name="joint_tasks", verbose_name="联合部门"
+    )
+    cap = models.PositiveSmallIntegerField("每名检查人员最多检查机构数", default=3)
+    cross_area = models.BooleanField("异地交叉检查（不派本县人员）", default=False)
+    exclude_checked_this_year = models.BooleanField("排除本年度已检查同一事项的机构", default=True)
+    exclude_last_round_pairs = models.BooleanField("排除上一轮的人员—机构组合", default=True)
+    status = models.CharField("状态", max_length=12, choices=TaskStatus.choices, default=TaskStatus.DRAFT)
+    notes = models.TextField("备注", blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+    scope_field = "region__code"
+
+    class Meta:
+        ordering = ["-period_start", "seq"]
+        verbose_name = "抽查任务"
+        verbose_name_plural = "抽查任务"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.region_id
+
+    @property
+    def ratio(self) -> Fraction:
+        return Fraction(self.ratio_num, self.ratio_den)
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.period_start and self.period_end and self.period_end < self.period_start:
+            errors["period_end"] = "检查结束日期不能早于开始日期"
+        if self.ratio_den == 0 or (self.ratio_num or 0) > (self.ratio_den or 0):
+            errors["ratio_num"] = "抽查比例应在 0 到 100% 之间"
+        if self.plan_id and self.region_id:
+            from spotcheck.core.codes import region_contains
+
+            if not region_contains(self.plan.region_id, self.region_id):
+                errors["region"] = f"任务区域 {self.region_id} 不在计划区域 {self.plan.region_id} 之内"
+        if errors:
+            raise ValidationError(errors)
+
+
+class TeamSlot(models.Model):
+    """Team composition: ``count`` inspectors from ``department`` per inspected institution."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="slots")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, verbose_name="部门")
+    count = models.PositiveSmallIntegerField("人数", default=1)
+    order = models.PositiveSmallIntegerField("顺序", default=0)
+
+    objects = ScopedManager()
+    scope_field = "task__region__code"
+
+    class Meta:
+        ordering = ["task_id", "order", "id"]
+        verbose_name = "检查组构成"
+        verbose_name_plural = "检查组构成"
+        constraints = [models.UniqueConstraint(fields=["task", "department"], name="teamslot_unique_dept")]
