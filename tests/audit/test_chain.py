@@ -45,3 +45,18 @@ def test_update_records_before_and_after(county_user):
     assert ev.before == {"name": "原名"} and ev.after == {"name": "新名"}
     assert ev.region_code == f.YANGCHENG and ev.actor_name == "t-county"
     assert Institution.objects.get(pk=inst.pk).name == "新名"
+
+
+@pytest.mark.django_db
+def test_record_many_continues_the_chain(county_user):
+    from spotcheck.audit.actions import Pending, record_many
+
+    inst = f.institution()
+    record(county_user, "note", inst)
+    n = record_many(county_user, [Pending("import.update", "directory.institution", str(i), after={"i": i})
+                                  for i in range(5)])
+    record(county_user, "note", inst)
+    assert n == 5 and AuditEvent.objects.count() == 7
+    assert verify_chain().ok
+    AuditEvent.objects.filter(seq=4).update(after={"i": 99})
+    assert verify_chain().first_bad_seq == 4
