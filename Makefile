@@ -20,6 +20,7 @@ install: $(STAMP)
 demo: install
 	@mkdir -p var
 	DJANGO_SETTINGS_MODULE=spotcheck.settings.dev $(BIN)/spotcheck migrate --noinput
+	DJANGO_SETTINGS_MODULE=spotcheck.settings.dev $(BIN)/spotcheck collectstatic --noinput -v0
 	DJANGO_SETTINGS_MODULE=spotcheck.settings.dev $(BIN)/spotcheck demo-data --seed 1 --if-empty
 	@echo ""
 	@echo "  SpotCheck 演示环境: http://127.0.0.1:$(PORT)/"
