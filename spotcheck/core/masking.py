@@ -54,10 +54,12 @@ def _keep(text: str, head: int, tail: int) -> str:
 def mask_id_number(value: str) -> str:
     """Keep the first 6 and last 4 characters: ``11010519491231002X`` → ``110105********002X``.
 
-    Surrounding whitespace is stripped and ``x`` upper-cased. Values of 10 characters or fewer are
+    Surrounding whitespace is stripped and a trailing ``x`` upper-cased. Values of 10 characters or fewer are
     masked entirely; no validation is done (invalid input is masked, never echoed).
     """
-    text = value.strip().upper()
+    text = value.strip()
+    if text.endswith("x"):
+        text = text[:-1] + "X"
     if len(text) <= 10:
         return MASK_CHAR * len(text)
     return _keep(text, 6, 4)

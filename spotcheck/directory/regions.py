@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from spotcheck.core.codes import region_level
+from spotcheck.core.codes import CodeError, region_level
 from spotcheck.core.regions import BUILTIN_REGIONS
 
 
@@ -16,6 +16,10 @@ def upsert_regions(region_model: Any, rows: Iterable[tuple[str, str, str | None]
     """
     depth = {"province": 0, "city": 1, "county": 2}
     ordered = sorted(rows, key=lambda r: (depth[region_level(r[0])], r[0]))
+    known = set(region_model.objects.values_list("code", flat=True)) | {r[0] for r in ordered}
+    missing = sorted({p for _, _, p in ordered if p is not None and p not in known})
+    if missing:
+        raise CodeError(f"上级区划 {'、'.join(missing[:5])} 既不在文件中也不在系统中，请先导入上级区划")
     written = 0
     for code, name, parent in ordered:
         obj, created = region_model.objects.get_or_create(

@@ -1,0 +1,183 @@
+"""Tests for spotcheck.core.masking (pure Python; no Django needed)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from spotcheck.core.codes import make_fixmedins_code, make_id_number, make_uscc
+from spotcheck.core.masking import (
+    ID_NUMBER_PATTERN,
+    MOBILE_PATTERN,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    scrub_personal_data,
+)
+
+region_codes = st.tuples(st.integers(11, 82), st.integers(0, 99), st.integers(0, 99)).map(
+    lambda t: f"{t[0]:02d}{t[1]:02d}{t[2]:02d}"
+)
+valid_ids = st.builds(
+    make_id_number,
+    region_codes,
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2025, 1, 1)),
+    st.integers(0, 499),
+    st.booleans(),
+)
+mobiles = st.builds(lambda second, rest: f"1{second}{rest:09d}", st.integers(3, 9), st.integers(0, 10**9 - 1))
+chinese = st.text(
+    alphabet=st.sampled_from("张三丰的身份证号码是电话联系人医院药店，。：；、（）“”\n 检查结果公示"),
+    max_size=20,
+)
+# free text that is likely to contain digit runs, X, separators and Chinese
+noisy = st.text(alphabet=st.sampled_from("0123456789Xx+-  张号：,HP"), max_size=60)
+
+
+def visible(masked: str) -> int:
+    return sum(1 for ch in masked if ch != "*")
+
+
+# --------------------------------------------------------------------------------------------
+# mask_id_number / mask_phone / mask_name
+
+
+def test_examples() -> None:
+    assert mask_id_number("11010519491231002X") == "110105********002X"
+    assert mask_id_number(" 11010519491231002x ") == "110105********002X"
+    assert mask_phone("13912345678") == "139****5678"
+    assert mask_name("张三丰") == "张**"
+    assert mask_name("张三") == "张*"
+    assert mask_name("张") == "*"
+    assert mask_name("") == ""
+
+
+@given(valid_ids)
+def test_mask_id_number_keeps_only_first_6_and_last_4(code: str) -> None:
+    masked = mask_id_number(code)
+    assert len(masked) == 18
+    assert masked[:6] == code[:6]
+    assert masked[-4:] == code[-4:]
+    assert masked[6:14] == "*" * 8
+
+
+@given(st.text(max_size=30))
+def test_mask_id_number_never_leaks_more_than_10_chars(value: str) -> None:
+    masked = mask_id_number(value)
+    stripped = value.strip()
+    assert len(masked) == len(stripped)
+    if len(stripped) <= 10:
+        assert set(masked) <= {"*"}
+    else:
+        assert set(masked[6:-4]) == {"*"}
+        assert masked[:6] + masked[-4:-1] == stripped[:6] + stripped[-4:-1]
+        assert masked[-1] == stripped[-1].replace("x", "X")
+
+
+@given(mobiles)
+def test_mask_phone_hides_middle_4(number: str) -> None:
+    masked = mask_phone(number)
+    assert masked == number[:3] + "****" + number[7:]
+
+
+@given(st.text(max_size=20))
+def test_mask_phone_never_leaks_more_than_7_chars(value: str) -> None:
+    masked = mask_phone(value)
+    stripped = value.strip()
+    assert len(masked) == len(stripped)
+    assert visible(masked) <= 7
+    if stripped:
+        assert visible(masked) < len(stripped)
+
+
+@given(st.text(max_size=10))
+def test_mask_name_keeps_only_first_char(value: str) -> None:
+    masked = mask_name(value)
+    stripped = value.strip()
+    assert len(masked) == len(stripped)
+    assert set(masked[1:]) <= {"*"}
+    if len(stripped) > 1:
+        assert masked[0] == stripped[0]
+    else:
+        assert set(masked) <= {"*"}
+
+
+# --------------------------------------------------------------------------------------------
+# patterns and scrub_personal_data
+
+
+def test_scrub_example() -> None:
+    text = "张三丰（身份证号11010519491231002X，电话13912345678）在H14068100012就诊"
+    assert (
+        scrub_personal_data(text) == "张三丰（身份证号110105********002X，电话139****5678）在H14068100012就诊"
+    )
+
+
+def test_scrub_mobile_variants() -> None:
+    assert scrub_personal_data("+8613912345678") == "+86139****5678"
+    assert scrub_personal_data("电话：139-1234-5678。") == "电话：139-****-5678。"
+    assert scrub_personal_data("电话 139 1234 5678") == "电话 139 **** 5678"
+
+
+def test_patterns_ignore_codes_that_are_not_personal() -> None:
+    """Institution codes shown on public pages must not be taken for personal data."""
+    for code in [
+        "H14068100012",
+        "P14052200001",
+        "91350100M000100Y43",
+        make_uscc("140681", 1),
+        make_uscc("140522", 12345678),
+        "123456789012345678901",  # too long to be an ID number
+        "20250630123000",
+        "1391234567",  # 10 digits
+        "139123456789",  # 12 digits
+    ]:
+        assert ID_NUMBER_PATTERN.search(code) is None, code
+        assert MOBILE_PATTERN.search(code) is None, code
+        assert scrub_personal_data(code) == code
+
+
+@given(chinese, valid_ids, chinese, st.booleans())
+def test_scrub_finds_ids_embedded_in_chinese(before: str, code: str, after: str, lower: bool) -> None:
+    token = code.lower() if lower else code
+    text = before + token + after
+    assert ID_NUMBER_PATTERN.search(text) is not None
+    scrubbed = scrub_personal_data(text)
+    assert token not in scrubbed
+    assert before + mask_id_number(code) + after == scrubbed
+    assert ID_NUMBER_PATTERN.search(scrubbed) is None
+
+
+@given(chinese, mobiles, chinese)
+def test_scrub_finds_mobiles_embedded_in_chinese(before: str, number: str, after: str) -> None:
+    text = before + number + after
+    scrubbed = scrub_personal_data(text)
+    assert scrubbed == before + mask_phone(number) + after
+    assert MOBILE_PATTERN.search(scrubbed) is None
+
+
+@given(st.lists(st.one_of(chinese, valid_ids, mobiles), max_size=6))
+def test_scrub_mixed_text(parts: list[str]) -> None:
+    text = "，".join(parts)
+    scrubbed = scrub_personal_data(text)
+    assert len(scrubbed) == len(text)
+    assert ID_NUMBER_PATTERN.search(scrubbed) is None
+    assert MOBILE_PATTERN.search(scrubbed) is None
+    for part in parts:
+        if part[:1].isdigit():
+            assert part not in scrubbed
+
+
+@given(noisy)
+def test_scrub_result_never_matches_either_pattern(text: str) -> None:
+    scrubbed = scrub_personal_data(text)
+    assert ID_NUMBER_PATTERN.search(scrubbed) is None
+    assert MOBILE_PATTERN.search(scrubbed) is None
+    assert scrub_personal_data(scrubbed) == scrubbed
+
+
+def test_fixmedins_codes_survive_scrubbing() -> None:
+    text = "、".join(make_fixmedins_code("H", "140681", n) for n in range(50))
+    assert scrub_personal_data(text) == text
