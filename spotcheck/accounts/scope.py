@@ -25,6 +25,8 @@ class ScopedQuerySet(models.QuerySet):
         if prefix is None:
             return self
         field = self.model.scope_field  # type: ignore[attr-defined]
+        if len(prefix) == 6:  # a county: equality can use the region indexes (LIKE cannot on SQLite)
+            return self.filter(**{field: prefix})
         return self.filter(**{f"{field}__startswith": prefix})
 
 

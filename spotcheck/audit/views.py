@@ -23,7 +23,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
     for field in ("object_type", "action", "actor_name", "object_id", "region_code"):
         value = request.GET.get(field, "").strip()
         if value:
-            qs = qs.filter(**{f"{field}__startswith": value})
+            lookup = field if field in ("object_id", "object_type") else f"{field}__startswith"
+            qs = qs.filter(**{lookup: value})
     page = Paginator(qs.order_by("-seq"), 50).get_page(request.GET.get("page"))
     return render(request, "audit/list.html", {"page": page, "q": request.GET})
 

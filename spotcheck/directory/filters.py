@@ -27,6 +27,17 @@ from .models import (
 
 UNGRADED = "none"
 
+#: Certificate states of an inspector (the ``cert`` filter and the badge on the pages).
+CERT_VALID, CERT_EXPIRED, CERT_NONE = "valid", "expired", "none"
+
+
+def cert_state(inspector: Inspector, today: dt.date | None = None) -> str:
+    """``CERT_VALID`` / ``CERT_EXPIRED`` / ``CERT_NONE`` by the same rule as ``InspectorFilter.cert``."""
+    today = today or timezone.localdate()
+    if not inspector.cert_number or inspector.cert_valid_to is None:
+        return CERT_NONE
+    return CERT_VALID if inspector.cert_valid_to >= today else CERT_EXPIRED
+
 
 class RegionPrefixFilter(df.CharFilter):
     """``region=1406`` keeps rows whose region code starts with the given digits."""
@@ -41,6 +52,16 @@ class RegionPrefixFilter(df.CharFilter):
         return qs.filter(**{f"{self.field_name}__startswith": prefix})
 
 
+class StableOrderingFilter(df.OrderingFilter):
+    """``ordering=name`` / ``-name``…, then the primary key, so that pages never overlap or skip rows."""
+
+    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
+        if not any(value or ()):
+            return qs
+        qs = super().filter(qs, value)
+        return qs.order_by(*qs.query.order_by, "pk")
+
+
 class InstitutionFilter(df.FilterSet):
     q = df.CharFilter(method="search", label="搜索（名称、编码、统一社会信用代码）")
     region = RegionPrefixFilter(field_name="region__code", label="区域")
@@ -52,7 +73,7 @@ class InstitutionFilter(df.FilterSet):
     )
     contract_status = df.ChoiceFilter(choices=ContractStatus.choices, label="协议状态")
     risk_flag = df.BooleanFilter(label="重点监控")
-    ordering = df.OrderingFilter(
+    ordering = StableOrderingFilter(
         fields=(("fixmedins_code", "code"), ("name", "name"), ("region_id", "region"), ("credit_grade", "grade"),
                 ("level", "level"), ("updated_at", "updated")),
         label="排序",
@@ -81,11 +102,11 @@ class InspectorFilter(df.FilterSet):
     status = df.ChoiceFilter(choices=InspectorStatus.choices, label="状态")
     role = df.ChoiceFilter(choices=InspectorRole.choices, label="人员类别")
     cert = df.ChoiceFilter(
-        choices=[("valid", "执法证有效"), ("expired", "执法证已过期"), ("none", "无执法证")],
+        choices=[(CERT_VALID, "执法证有效"), (CERT_EXPIRED, "执法证已过期"), (CERT_NONE, "无执法证")],
         method="cert_validity",
         label="执法证",
     )
-    ordering = df.OrderingFilter(
+    ordering = StableOrderingFilter(
         fields=(("number", "number"), ("name", "name"), ("region_id", "region"), ("cert_valid_to", "cert")),
         label="排序",
     )
@@ -104,19 +125,25 @@ class InspectorFilter(df.FilterSet):
 
     def cert_validity(self, qs: QuerySet, name: str, value: str, today: dt.date | None = None) -> QuerySet:
         today = today or timezone.localdate()
-        if value == "valid":
+        if value == CERT_VALID:
             return qs.exclude(cert_number="").filter(cert_valid_to__gte=today)
-        if value == "expired":
+        if value == CERT_EXPIRED:
             return qs.exclude(cert_number="").filter(cert_valid_to__lt=today)
-        if value == "none":
+        if value == CERT_NONE:
             return qs.filter(Q(cert_number="") | Q(cert_valid_to__isnull=True))
         return qs
 
 
 class ConflictFilter(df.FilterSet):
     q = df.CharFilter(method="search", label="搜索（人员、机构）")
+    region = RegionPrefixFilter(field_name="institution__region__code", label="区域")
     reason = df.ChoiceFilter(choices=ConflictReason.choices, label="回避原因")
     active = df.BooleanFilter(method="active_today", label="当前有效")
+    ordering = StableOrderingFilter(
+        fields=(("recorded_at", "recorded"), ("valid_from", "from"), ("valid_to", "to"),
+                ("inspector__number", "inspector"), ("institution__fixmedins_code", "institution")),
+        label="排序",
+    )
 
     class Meta:
         model = Conflict

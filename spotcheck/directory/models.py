@@ -281,6 +281,17 @@ class InspectorAbsence(models.Model):
         verbose_name = "不可抽取时段"
         verbose_name_plural = "不可抽取时段"
 
+    def __str__(self) -> str:
+        return f"{self.inspector_id} {self.start}～{self.end} {self.reason}"
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.inspector.region_id
+
+    def clean(self) -> None:
+        if self.start and self.end and self.end < self.start:
+            raise ValidationError({"end": "结束日期不能早于开始日期"})
+
 
 class ConflictReason(models.TextChoices):
     FORMER_EMPLOYEE = "former_employee", "曾任职"

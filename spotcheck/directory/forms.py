@@ -1,0 +1,161 @@
+"""Web forms for the directories. They clean fields only; ``directory.actions`` validates the model
+(``full_clean``), checks permission and area, writes and audits. The views never call ``form.save()``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+
+from .models import Conflict, CreditGrade, Department, Inspector, InspectorAbsence, Institution, Region
+
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+_OUT_OF_SCOPE = "所选{label}不存在或不在您的管辖范围内"
+
+
+class RegionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Region) -> str:
+        return f"{obj.code} {obj.name}"
+
+
+class DirectoryForm(forms.ModelForm):
+    """Base of the create/edit forms.
+
+    ``user`` limits the region and department choices to the user's area (``change`` scope), so a
+    code from another area is a field error. ``change_reason`` (修改原因) is required when editing
+    and optional when creating; it goes into the audit event, not into the row.
+    """
+
+    #: Model-error keys that are shown on a differently named form field.
+    error_aliases: dict[str, str] = {}
+
+    def __init__(self, *args: Any, user: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["change_reason"] = forms.CharField(
+            label="修改原因", required=editing, max_length=500,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text="记入审计日志" if editing else "可选，记入审计日志",
+        )
+        if "region" in self.fields:
+            self._limit(
+                "region", Region.objects.restrict(user, "change").only("code", "name"), "区域", RegionChoiceField
+            )
+        if "department" in self.fields:
+            self._limit("department", Department.objects.restrict(user, "change"), "部门")
+
+    def _limit(self, name: str, queryset: Any, label: str, field_class: type = forms.ModelChoiceField) -> None:
+        old = self.fields[name]
+        self.fields[name] = field_class(
+            queryset=queryset, label=old.label, required=old.required, help_text=old.help_text,
+            empty_label="请选择", error_messages={"invalid_choice": _OUT_OF_SCOPE.format(label=label)},
+        )
+
+    def _post_clean(self) -> None:
+        """Skip ModelForm's instance validation: the action runs ``full_clean`` once (see ``attach``)."""
+
+    def action_data(self) -> dict[str, Any]:
+        """The cleaned model fields, for ``actions.create`` / ``actions.update``."""
+        return {k: v for k, v in self.cleaned_data.items() if k in self._meta.fields}
+
+    @property
+    def change_reason(self) -> str:
+        return self.cleaned_data.get("change_reason", "")
+
+    def attach(self, exc: ValidationError) -> None:
+        """Show a model ``ValidationError`` from an action next to the fields it names."""
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc)
+            return
+        for key, errors in exc.error_dict.items():
+            name = self.error_aliases.get(key, key)
+            self.add_error(name if name in self.fields else None, errors)
+
+
+class InstitutionForm(DirectoryForm):
+    class Meta:
+        model = Institution
+        fields = [
+            "fixmedins_code", "name", "uscc", "kind", "category", "level", "region", "address",
+            "legal_representative", "contact_person", "contact_phone", "contract_status", "credit_grade",
+            "risk_flag", "contract_date", "notes",
+        ]
+        widgets = {"contract_date": _DATE, "notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["credit_grade"].choices = [("", "未评级"), *CreditGrade.choices]
+
+
+class InspectorForm(DirectoryForm):
+    class Meta:
+        model = Inspector
+        fields = [
+            "number", "name", "region", "department", "id_number", "phone", "role", "specialties",
+            "cert_number", "cert_valid_from", "cert_valid_to", "status", "notes",
+        ]
+        widgets = {"cert_valid_from": _DATE, "cert_valid_to": _DATE, "notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class ConflictForm(DirectoryForm):
+    """回避登记: inspector and institution are entered by 人员编号 and 定点医药机构编码."""
+
+    inspector_code = forms.CharField(label="人员编号", max_length=64)
+    institution_code = forms.CharField(label="定点医药机构编码", max_length=12)
+    error_aliases = {"inspector": "inspector_code", "institution": "institution_code"}
+
+    class Meta:
+        model = Conflict
+        fields = ["reason", "valid_from", "valid_to", "note"]
+        widgets = {"valid_from": _DATE, "valid_to": _DATE}
+
+    field_order = ["inspector_code", "institution_code", "reason", "valid_from", "valid_to", "note"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial.setdefault("inspector_code", self.instance.inspector.number)
+            self.initial.setdefault("institution_code", self.instance.institution.fixmedins_code)
+
+    def _in_scope(self, model: type[Model], lookup: str, code: str, label: str) -> Model:
+        row = model.objects.restrict(self.user, "change").filter(**{lookup: code}).first()
+        if row is None:
+            raise ValidationError(f"{label} {code} 不存在或不在您的管辖范围内")
+        return row
+
+    def clean_inspector_code(self) -> Inspector:
+        return self._in_scope(Inspector, "number", self.cleaned_data["inspector_code"].strip(), "人员编号")
+
+    def clean_institution_code(self) -> Institution:
+        code = self.cleaned_data["institution_code"].strip().upper()
+        return self._in_scope(Institution, "fixmedins_code", code, "定点医药机构编码")
+
+    def action_data(self) -> dict[str, Any]:
+        data = super().action_data()
+        data["inspector"] = self.cleaned_data["inspector_code"]
+        data["institution"] = self.cleaned_data["institution_code"]
+        return data
+
+
+class AbsenceForm(forms.ModelForm):
+    """不可抽取时段 of one inspector (added on the inspector's page)."""
+
+    class Meta:
+        model = InspectorAbsence
+        fields = ["start", "end", "reason"]
+        widgets = {"start": _DATE, "end": _DATE}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start: dt.date | None = data.get("start")
+        end: dt.date | None = data.get("end")
+        if start and end and end < start:
+            self.add_error("end", "结束日期不能早于开始日期")
+        return data
+
+    def _post_clean(self) -> None:
+        """Skip ModelForm's instance validation: ``actions.create`` runs ``full_clean``."""
