@@ -46,6 +46,14 @@ SPECS: dict[str, Spec] = {
             "同一事项每年至多检查一次，但重点检查事项（key_item）、投诉举报（complaint）、信用等级差（grade_bad）除外",
         ),
         Spec("disclosure.deadline_workdays", "结果录入与公示时限（工作日）", 20, "附件2：检查结束之日起 20 个工作日内"),
+        Spec(
+            "lenience.amount_threshold",
+            "包容审慎：单项违规费用阈值（元）",
+            "1000",
+            "附件5 不予处罚事项清单：单项违规费用小于 1000 元（以字符串保存，按 Decimal 读取）",
+        ),
+        Spec("lenience.first_offence_lookback_months", "首违不罚：回溯期（月）", 24, "判断“首次发现”时回溯的月数"),
+        Spec("credit.model_version", "信用评分模型版本", "default-2023-1", "附件3；分值与分数线见 spotcheck.core.credit"),
     ]
 }
 
