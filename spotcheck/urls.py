@@ -11,6 +11,7 @@ urlpatterns = [
     path("planning/", include("spotcheck.planning.urls")),
     path("draws/", include("spotcheck.draws.urls")),
     path("audit/", include("spotcheck.audit.urls")),
+    path("policy/", include("spotcheck.policy.urls")),
     path("api/", include("spotcheck.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

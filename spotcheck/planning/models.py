@@ -2,18 +2,29 @@
 
 A task's area (``region``) is both its scope for area-restricted users and, for an undirected task,
 the population: every designated institution whose region code starts with the task's prefix.
+
+Area scope: plans, tasks and slots follow ``restrict(user, action)`` strictly. Item lists and their
+items are also *readable* one way upwards: a list issued by a city (or province) applies to its
+counties, so ``ItemList.objects.visible_to(user)`` adds the lists of the user's ancestor areas to
+``restrict(user, "view")``. Writes still use ``restrict(user, "plan")``, so a county user reads the
+city's list but cannot change it.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from spotcheck.accounts.scope import ScopedManager
+from spotcheck.accounts.permissions import can
+from spotcheck.accounts.scope import ScopedManager, ScopedQuerySet
+from spotcheck.core.codes import region_contains, region_parent
 from spotcheck.directory.models import Department, Institution, Region
+
+from .ratios import format_percent, is_minimum
 
 
 class ItemType(models.TextChoices):
@@ -28,6 +39,37 @@ class TargetKind(models.TextChoices):
     AGENCY = "agency", "医疗保障经办机构"
 
 
+def ancestor_codes(region_code: str) -> list[str]:
+    """Codes of the areas enclosing ``region_code`` (parent city, province), nearest first."""
+    codes: list[str] = []
+    parent = region_parent(region_code)
+    while parent is not None:
+        codes.append(parent)
+        parent = region_parent(parent)
+    return codes
+
+
+class InheritedScopeQuerySet(ScopedQuerySet):
+    """``restrict`` plus read access to rows issued by the user's ancestor areas."""
+
+    def visible_to(self, user: Any) -> InheritedScopeQuerySet:
+        """Rows ``user`` may read: their area's rows and those of the areas above it."""
+        if not can(user, "view"):
+            return self.none()
+        prefix = user.scope_prefix
+        if prefix is None:
+            return self
+        if prefix == "-":
+            return self.none()
+        field = self.model.scope_field  # type: ignore[attr-defined]
+        return self.filter(
+            models.Q(**{f"{field}__startswith": prefix}) | models.Q(**{f"{field}__in": ancestor_codes(user.region_code)})
+        )
+
+
+InheritedScopeManager = models.Manager.from_queryset(InheritedScopeQuerySet)
+
+
 class ItemList(models.Model):
     """One year's 随机抽查事项清单 of one issuing area (e.g. 朔州市医疗保障局 2023)."""
 
@@ -39,7 +81,7 @@ class ItemList(models.Model):
     notes = models.TextField("备注", blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager()
+    objects = InheritedScopeManager()
     scope_field = "region__code"
 
     class Meta:
@@ -74,7 +116,7 @@ class CheckItem(models.Model):
     subjects = models.CharField("检查主体", max_length=200, blank=True, default="")
     basis = models.TextField("检查依据", blank=True, default="")
 
-    objects = ScopedManager()
+    objects = InheritedScopeManager()
     scope_field = "item_list__region__code"
 
     class Meta:
@@ -95,6 +137,11 @@ class CheckItem(models.Model):
         if self.ratio_num is None or not self.ratio_den:
             return None
         return Fraction(self.ratio_num, self.ratio_den)
+
+    @property
+    def ratio_is_minimum(self) -> bool:
+        """True when the list says "不低于" (the ratio is a floor, not an exact share)."""
+        return is_minimum(self.ratio_text)
 
 
 class Plan(models.Model):
@@ -149,6 +196,9 @@ class Task(models.Model):
     ratio_den = models.PositiveIntegerField("抽查比例分母", default=100)
     credit_scaled = models.BooleanField("按信用等级调整比例", default=True)
     items = models.ManyToManyField(CheckItem, blank=True, verbose_name="抽查事项")
+    item_summary = models.CharField(
+        "抽查事项（计划表述）", max_length=200, blank=True, default="", help_text="工作计划中的写法，如“医保基金使用情况”"
+    )
     directed = models.BooleanField("定向抽查", default=False)
     scope_filters = models.JSONField(
         "定向范围条件", default=dict, blank=True,
@@ -193,6 +243,16 @@ class Task(models.Model):
     def ratio(self) -> Fraction:
         return Fraction(self.ratio_num, self.ratio_den)
 
+    @property
+    def percent_text(self) -> str:
+        """The ratio as the bureau writes it, e.g. "5%" or "3.5%"."""
+        return f"{format_percent(self.ratio_num, self.ratio_den)}%"
+
+    @property
+    def has_draw(self) -> bool:
+        """Past 草稿 a task has a draw: its :data:`DRAW_FIELDS` and team slots are then fixed."""
+        return self.status != TaskStatus.DRAFT
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.period_start and self.period_end and self.period_end < self.period_start:
@@ -200,12 +260,18 @@ class Task(models.Model):
         if self.ratio_den == 0 or (self.ratio_num or 0) > (self.ratio_den or 0):
             errors["ratio_num"] = "抽查比例应在 0 到 100% 之间"
         if self.plan_id and self.region_id:
-            from spotcheck.core.codes import region_contains
-
             if not region_contains(self.plan.region_id, self.region_id):
                 errors["region"] = f"任务区域 {self.region_id} 不在计划区域 {self.plan.region_id} 之内"
         if errors:
             raise ValidationError(errors)
+
+
+#: Task fields a draw depends on; they cannot change once the task has a draw (``has_draw``).
+DRAW_FIELDS = (
+    "region_id", "period_start", "period_end", "ratio_num", "ratio_den", "credit_scaled", "items",
+    "directed", "scope_filters", "scope_list", "cap", "cross_area", "exclude_checked_this_year",
+    "exclude_last_round_pairs",
+)
 
 
 class TeamSlot(models.Model):
@@ -224,3 +290,10 @@ class TeamSlot(models.Model):
         verbose_name = "检查组构成"
         verbose_name_plural = "检查组构成"
         constraints = [models.UniqueConstraint(fields=["task", "department"], name="teamslot_unique_dept")]
+
+    def __str__(self) -> str:
+        return f"{self.department} × {self.count}"
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.task.region_id
