@@ -1,8 +1,129 @@
-from django.http import Http404
+"""Excel/CSV export of a filtered list, import templates, and imports run as background Jobs.
+
+``<kind>`` is ``institutions`` | ``inspectors`` | ``conflicts``; anything else is a 404. The engine
+is ``directory.io``; an upload is stored under ``MEDIA_ROOT/imports/``, a ``Job`` is created and
+run by ``jobs.runner.submit``, and the status page polls the Job (htmx every second, a
+``<meta http-equiv=refresh>`` fallback without JavaScript).
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods
+
+from spotcheck.accounts.scope import require
+from spotcheck.jobs.models import Job
+from spotcheck.jobs.runner import submit
+
+from . import io
+
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
 
 
-def _todo(*args, **kwargs):  # placeholder: replaced by the import/export implementation
-    raise Http404
+def _spec(kind: str) -> io.Spec:
+    try:
+        return io.get_spec(kind)
+    except KeyError:
+        raise Http404
 
 
-export_list = download_template = import_upload = import_status = _todo
+def _format(request: HttpRequest) -> str:
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in io.FORMATS:
+        raise Http404
+    return fmt
+
+
+def _attachment(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=CONTENT_TYPES[filename.rsplit(".", 1)[1]])
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@login_required
+@require_GET
+def export_list(request: HttpRequest, kind: str) -> HttpResponse:
+    """The list as the user filtered it (same query parameters as the list page), ``format=xlsx|csv``."""
+    spec, fmt = _spec(kind), _format(request)
+    try:
+        data = io.export_for(request.user, kind, request.GET, fmt)
+    except ValidationError as exc:
+        reason = "；".join(exc.messages)
+        return HttpResponseBadRequest(f"筛选条件不正确：{reason}", content_type="text/plain; charset=utf-8")
+    return _attachment(data, f"{spec.sheet}-{timezone.localdate():%Y%m%d}.{fmt}")
+
+
+@login_required
+@require_GET
+def download_template(request: HttpRequest, kind: str) -> HttpResponse:
+    """The empty import template (header row + 填写说明 sheet)."""
+    spec, fmt = _spec(kind), _format(request)
+    require(request.user, "change")
+    return _attachment(io.template_file(kind, fmt), f"{spec.sheet}-导入模板.{fmt}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
+    """GET: the upload form. POST: store the file, start an import Job, go to its status page."""
+    spec = _spec(kind)
+    user: Any = request.user
+    require(user, "change")
+    context: dict[str, Any] = {"spec": spec, "rules": io.instruction_lines(spec)}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        suffix = Path(upload.name).suffix.lower() if upload else ""
+        if upload is None:
+            context["error"] = "请选择要导入的文件"
+        elif suffix not in (".xlsx", ".csv"):
+            context["error"] = "只支持 .xlsx 和 .csv 文件（.xls 请在 Excel/WPS 中另存为 .xlsx）"
+        else:
+            folder = Path(settings.MEDIA_ROOT) / "imports"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{uuid.uuid4().hex}{suffix}"
+            with path.open("wb") as out:
+                for chunk in upload.chunks():
+                    out.write(chunk)
+            job = Job.objects.create(
+                kind=f"import:{kind}", created_by=user, region_code=user.region_code, file_path=str(path),
+                file_name=Path(upload.name).name[:255], message="排队中",
+            )
+            submit(job, io.run_import_job)
+            return redirect("directory:import-status", job_id=job.pk)
+        return render(request, "directory/import_upload.html", context, status=400)
+    return render(request, "directory/import_upload.html", context)
+
+
+@login_required
+@require_GET
+def import_status(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Progress of an import Job (the fragment alone for htmx polls); ``?download=report`` gives
+    the error report as .xlsx."""
+    user: Any = request.user
+    require(user, "change")
+    job = get_object_or_404(Job.objects.visible_to(user), pk=job_id, kind__startswith="import:")
+    spec = _spec(job.kind.split(":", 1)[1])
+    result = job.result or {}
+    errors = [io.RowError(*e) for e in result.get("errors", [])]
+    if request.GET.get("download") == "report":
+        if not errors:
+            raise Http404
+        return _attachment(io.error_report_xlsx(errors), f"导入错误报告-{job.pk}.xlsx")
+    context = {"job": job, "spec": spec, "result": result, "errors": errors,
+               "hidden_errors": result.get("error_count", 0) - len(errors)}
+    if request.headers.get("HX-Request"):
+        return render(request, "directory/import_progress.html", context)
+    return render(request, "directory/import_status.html", context)

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "spotcheck.directory",
     "spotcheck.planning",
     "spotcheck.draws",
+    "spotcheck.jobs",
 ]
 
 MIDDLEWARE = [
@@ -130,6 +131,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+SPOTCHECK_JOBS_SYNC = False  # True runs background jobs inline (tests); see spotcheck/jobs/runner.py
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 

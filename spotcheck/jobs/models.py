@@ -1,0 +1,80 @@
+"""A ``Job`` row tracks one piece of background work (an import) so its progress survives a reload.
+
+Scope: ``region_code`` is the creator's area; ``Job.objects.visible_to(user)`` gives a user their
+own jobs, and a 系统管理员 every job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from spotcheck.accounts.permissions import can
+from spotcheck.accounts.scope import ScopedQuerySet
+
+
+class JobQuerySet(ScopedQuerySet):
+    def visible_to(self, user: Any) -> JobQuerySet:
+        """The user's own jobs in their area; everything for users holding ``admin``."""
+        if can(user, "admin"):
+            return self.all()
+        return self.restrict(user, "view").filter(created_by=user)
+
+
+class Job(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "排队中"
+        RUNNING = "running", "进行中"
+        SUCCEEDED = "succeeded", "已完成"
+        FAILED = "failed", "失败"
+
+    kind = models.CharField("类型", max_length=40, db_index=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField("已处理", default=0)
+    total = models.PositiveIntegerField("总数", default=0)
+    message = models.CharField("进度说明", max_length=200, blank=True, default="")
+    result = models.JSONField("结果", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, verbose_name="提交人"
+    )
+    region_code = models.CharField("区域", max_length=6, blank=True, default="", db_index=True)
+    file_path = models.CharField("文件", max_length=500, blank=True, default="")
+    file_name = models.CharField("原文件名", max_length=255, blank=True, default="")
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    updated_at = models.DateTimeField("最后更新", auto_now=True)
+
+    objects = JobQuerySet.as_manager()
+    scope_field = "region_code"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "后台任务"
+        verbose_name_plural = "后台任务"
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}（{self.get_status_display()}）"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.done * 100 // self.total) if self.total else (100 if self.finished else 0)
+
+    def set_progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
+        """Store progress with one UPDATE (visible to other connections at once; call in batches)."""
+        self.done = done
+        if total is not None:
+            self.total = total
+        if message is not None:
+            self.message = message[:200]
+        self.updated_at = timezone.now()
+        Job.objects.filter(pk=self.pk).update(
+            done=self.done, total=self.total, message=self.message, updated_at=self.updated_at
+        )
