@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import django_filters as df
+from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -37,6 +38,15 @@ def cert_state(inspector: Inspector, today: dt.date | None = None) -> str:
     if not inspector.cert_number or inspector.cert_valid_to is None:
         return CERT_NONE
     return CERT_VALID if inspector.cert_valid_to >= today else CERT_EXPIRED
+
+
+class IdFilter(df.NumberFilter):
+    """A row id: a whole number in the 64-bit key range (a larger number would crash SQLite's driver)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, min_value=1, max_value=2**63 - 1, **kwargs)
 
 
 class RegionPrefixFilter(df.CharFilter):
@@ -97,7 +107,7 @@ class InstitutionFilter(df.FilterSet):
 class InspectorFilter(df.FilterSet):
     q = df.CharFilter(method="search", label="搜索（姓名、编号、执法证号）")
     region = RegionPrefixFilter(field_name="region__code", label="区域")
-    department = df.NumberFilter(field_name="department_id", label="部门")
+    department = IdFilter(field_name="department_id", label="部门")
     department_kind = df.CharFilter(field_name="department__kind", label="部门类型")
     status = df.ChoiceFilter(choices=InspectorStatus.choices, label="状态")
     role = df.ChoiceFilter(choices=InspectorRole.choices, label="人员类别")

@@ -16,7 +16,7 @@ from django.db import models, transaction
 from rest_framework import serializers, viewsets
 from rest_framework.routers import DefaultRouter
 
-from spotcheck.directory.filters import RegionPrefixFilter
+from spotcheck.directory.filters import IdFilter, RegionPrefixFilter
 from spotcheck.directory.models import Department, Region
 
 from . import actions
@@ -128,7 +128,7 @@ class ItemListFilter(df.FilterSet):
 
 
 class CheckItemFilter(df.FilterSet):
-    item_list = df.NumberFilter(field_name="item_list_id")
+    item_list = IdFilter(field_name="item_list_id")
     item_type = df.CharFilter()
 
     class Meta:
@@ -143,7 +143,7 @@ class PlanFilter(ItemListFilter):
 
 
 class TaskFilter(df.FilterSet):
-    plan = df.NumberFilter(field_name="plan_id")
+    plan = IdFilter(field_name="plan_id")
     year = df.NumberFilter(field_name="plan__year")
     status = df.ChoiceFilter(choices=TaskStatus.choices)
     region = RegionPrefixFilter(field_name="region__code")
