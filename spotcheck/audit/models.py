@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from spotcheck.accounts.scope import ScopedManager
+
 GENESIS = "0" * 64
 
 
@@ -32,6 +34,7 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
+    objects = ScopedManager()
     scope_field = "region_code"
 
     class Meta:
