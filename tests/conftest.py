@@ -7,6 +7,32 @@ from spotcheck.accounts.models import Role
 from . import factories as f
 
 
+_DB_FIXTURES = ("db", "transactional_db", "live_server", "django_db_reset_sequences")
+
+
+@pytest.fixture(autouse=True)
+def _builtin_regions(request):
+    """Re-load the built-in regions (a data migration) when a transactional test flushed them.
+
+    ``transaction=True`` tests (the browser tests) end with a flush that empties every table,
+    including the rows the migration inserted; later tests on the same worker would find no regions.
+    """
+    names = request.fixturenames
+    uses_db = bool(request.node.get_closest_marker("django_db"))
+    if not uses_db and any(n in names for n in _DB_FIXTURES):
+        # activate the test's own database fixture now (autouse fixtures run before it otherwise)
+        wanted = "transactional_db" if ("transactional_db" in names or "live_server" in names) else "db"
+        request.getfixturevalue(wanted)
+        uses_db = True
+    if uses_db:
+        from spotcheck.directory.models import Region
+        from spotcheck.directory.regions import load_builtin
+
+        if not Region.objects.filter(code=f.YANGCHENG).exists():
+            load_builtin(Region)
+    yield
+
+
 @pytest.fixture
 def admin_user(db):
     return f.user("t-admin", Role.ADMIN, "")

@@ -1,0 +1,205 @@
+"""Staffing feasibility: exact capacity arithmetic and the simulation over throw-away secrets."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spotcheck.core import draw, staffing
+
+VECTORS = Path(__file__).resolve().parent.parent / "fixtures" / "draw-vectors"
+
+
+def load(name: str) -> Any:
+    return json.loads((VECTORS / name).read_text(encoding="utf-8"))
+
+
+def commit_time(name: str) -> dict[str, Any]:
+    """A vector input as known before the reveal: no secret, randomness or events."""
+    inp = load(name)["input"]
+    return {k: inp[k] for k in draw.COMMIT_KEYS}
+
+
+def test_capacity_vector_2_is_sufficient() -> None:
+    cap = staffing.capacity(commit_time("vector-2.json"))
+    assert list(cap) == ["县医疗保障局", "县市场监督管理局", "县卫生健康和体育局"]
+    assert cap["县医疗保障局"] == {
+        "inspectors": 6,
+        "per_team": 2,
+        "targets": 6,
+        "needed": 12,
+        "available": 18,
+        "shortfall": False,
+        "message": "县医疗保障局 人员充足：需要 12 人次，最多可提供 18 人次（6 人 × 每人最多 3 次）",
+    }
+    assert not any(v["shortfall"] for v in cap.values())
+
+
+def test_capacity_vector_3_is_short() -> None:
+    cap = staffing.capacity(commit_time("vector-3-unstaffable.json"))
+    assert all(v["shortfall"] for v in cap.values())
+    assert (
+        cap["县市场监督管理局"]["message"]
+        == "县市场监督管理局 缺少检查人员：需要 6 人次，最多可提供 4 人次（4 人 × 每人最多 1 次）"
+    )
+    assert cap["县医疗保障局"]["needed"] == 12 and cap["县医疗保障局"]["available"] == 6
+
+
+def test_capacity_team_larger_than_department() -> None:
+    inp = commit_time("vector-2.json")
+    inp["teams"] = dict(
+        inp["teams"],
+        slots=[
+            {"department": "县卫生健康和体育局", "count": 2},
+            {"department": "县卫生健康和体育局", "count": 2},
+        ],
+        cap=100,
+    )
+    cap = staffing.capacity(inp)["县卫生健康和体育局"]
+    assert cap["per_team"] == 4 and cap["shortfall"] is True
+    assert cap["message"] == "县卫生健康和体育局 缺少检查人员：每个检查组需要 4 人，但该部门只有 3 名检查人员"
+
+
+def test_capacity_missing_department_and_no_teams() -> None:
+    inp = commit_time("vector-2.json")
+    inp["teams"] = dict(inp["teams"], slots=[{"department": "县公安局", "count": 1}])
+    cap = staffing.capacity(inp)["县公安局"]
+    assert cap["inspectors"] == 0 and cap["available"] == 0 and cap["shortfall"]
+    assert staffing.capacity(commit_time("vector-1.json")) == {}
+
+
+def test_inputs_before_commit_and_invalid_inputs() -> None:
+    inp = commit_time("vector-2.json")
+    del inp["commit"]  # planning before a secret exists
+    assert staffing.capacity(inp)["县医疗保障局"]["needed"] == 12
+    assert staffing.simulate(inp, 3, rng_seed=1)["runs"] == 3
+    full = load("vector-2.json")["input"]  # reveal-time keys are ignored
+    assert staffing.capacity(full) == staffing.capacity(commit_time("vector-2.json"))
+    bad = commit_time("vector-2.json")
+    bad["teams"]["cap"] = 0
+    for call in (lambda: staffing.capacity(bad), lambda: staffing.simulate(bad, 1, rng_seed=1)):
+        with pytest.raises(draw.DrawError) as info:
+            call()
+        assert info.value.code == "invalid_input"
+    with pytest.raises(ValueError):
+        staffing.simulate(commit_time("vector-2.json"), -1)
+
+
+def test_simulate_is_deterministic_with_a_seed() -> None:
+    inp = commit_time("vector-2.json")
+    a = staffing.simulate(inp, 30, rng_seed=42)
+    assert a == staffing.simulate(inp, 30, rng_seed=42)
+    assert a["runs"] == 30 and a["failures"] == 0 and a["failure_rate"] == "0/30"
+    assert a["by_department"] == {} and a["by_unit_example"] is None
+    assert "30 次" in a["message"]
+
+
+def test_simulate_without_seed_uses_system_randomness() -> None:
+    result = staffing.simulate(commit_time("vector-3-unstaffable.json"), 5)
+    assert result["failures"] == 5 and result["failure_rate"] == "5/5"
+
+
+def test_simulate_vector_3_always_fails() -> None:
+    result = staffing.simulate(commit_time("vector-3-unstaffable.json"), 20, rng_seed=3)
+    assert result["failures"] == 20 and result["failure_rate"] == "20/20"
+    assert sum(result["by_department"].values()) == 20
+    assert sum(result["by_unit"].values()) == 20
+    assert "无法配齐" in result["message"]
+
+
+def test_simulate_without_teams_and_zero_runs() -> None:
+    assert staffing.simulate(commit_time("vector-1.json"), 10, rng_seed=1)["failures"] == 0
+    assert staffing.simulate(commit_time("vector-2.json"), 0, rng_seed=1)["failure_rate"] == "0/0"
+
+
+def exclusion_trap() -> dict[str, Any]:
+    """Capacity is ample, but unit U0003 is excluded with every inspector of 县市场监督管理局."""
+    units = [[f"U{i:04d}", "A"] for i in range(10)]
+    return {
+        "draw_id": "TRAP",
+        "units": units,
+        "strata": {"A": {"ratio": [1, 10], "rounding": "ceil", "min": 0, "max": None}},
+        "commit": "0" * 64,
+        "randomness_sources": ["x"],
+        "teams": {
+            "inspectors": [
+                ["YB-1", "县医疗保障局"],
+                ["YB-2", "县医疗保障局"],
+                ["SJ-1", "县市场监督管理局"],
+                ["SJ-2", "县市场监督管理局"],
+            ],
+            "slots": [
+                {"department": "县医疗保障局", "count": 1},
+                {"department": "县市场监督管理局", "count": 1},
+            ],
+            "cap": 5,
+            "exclusions": [["U0003", "SJ-1"], ["U0003", "SJ-2"]],
+        },
+    }
+
+
+def test_simulation_catches_exclusion_driven_failures() -> None:
+    inp = exclusion_trap()
+    assert not any(v["shortfall"] for v in staffing.capacity(inp).values())
+    result = staffing.simulate(inp, 400, rng_seed=11)
+    # U0003 is the single selected unit with probability 1/10: 40 expected, 5 sigma = 30.
+    assert 10 <= result["failures"] <= 70
+    assert result["by_unit"] == {"U0003": result["failures"]}
+    assert result["by_department"] == {"县市场监督管理局": result["failures"]}
+    example = result["by_unit_example"]
+    assert example["unit"] == "U0003" and example["department"] == "县市场监督管理局"
+    # The failing run is exactly compute() with commit = H(secret) and no events.
+    replay = dict(
+        inp,
+        commit=hashlib.sha256(bytes.fromhex(example["secret"])).hexdigest(),
+        secret=example["secret"],
+        public_randomness=example["public_randomness"],
+        events=[],
+    )
+    with pytest.raises(draw.DrawError) as info:
+        draw.compute(replay)
+    assert info.value.code == "unstaffable"
+    assert info.value.details == {"unit": "U0003", "department": "县市场监督管理局"}
+
+
+@st.composite
+def no_exclusion_inputs(draw_: st.DrawFn) -> dict[str, Any]:
+    n_units = draw_(st.integers(1, 40))
+    departments = ["甲", "乙"]
+    inspectors = [
+        [f"{'JY'[k]}-{i}", d] for k, d in enumerate(departments) for i in range(draw_(st.integers(0, 6)))
+    ]
+    slots = [
+        {"department": draw_(st.sampled_from(departments)), "count": draw_(st.integers(1, 3))}
+        for _ in range(draw_(st.integers(1, 3)))
+    ]
+    return {
+        "draw_id": "CAP",
+        "units": [[f"U{i}", "A"] for i in range(n_units)],
+        "strata": {
+            "A": {"ratio": [draw_(st.integers(1, 10)), 10], "rounding": "ceil", "min": 0, "max": None}
+        },
+        "randomness_sources": ["x"],
+        "teams": {
+            "inspectors": inspectors,
+            "slots": slots,
+            "cap": draw_(st.integers(1, 8)),
+            "exclusions": [],
+        },
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(no_exclusion_inputs(), st.integers(0, 2**32))
+def test_capacity_is_exact_without_exclusions(inp: dict[str, Any], rng_seed: int) -> None:
+    """Without exclusions a draw fails as unstaffable exactly when capacity() reports a shortfall."""
+    short = any(v["shortfall"] for v in staffing.capacity(inp).values())
+    result = staffing.simulate(copy.deepcopy(inp), 4, rng_seed=rng_seed)
+    assert result["failures"] == (4 if short else 0), (staffing.capacity(inp), result)
