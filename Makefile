@@ -22,6 +22,7 @@ demo: install
 	DJANGO_SETTINGS_MODULE=spotcheck.settings.dev $(BIN)/spotcheck migrate --noinput
 	DJANGO_SETTINGS_MODULE=spotcheck.settings.dev $(BIN)/spotcheck collectstatic --noinput -v0
 	DJANGO_SETTINGS_MODULE=spotcheck.settings.dev $(BIN)/spotcheck demo-data --seed 1 --if-empty
+	DJANGO_SETTINGS_MODULE=spotcheck.settings.dev $(BIN)/spotcheck planning load-examples --year 2023
 	@echo ""
 	@echo "  SpotCheck 演示环境: http://127.0.0.1:$(PORT)/"
 	@echo "  账号（密码均为 spotcheck-demo）: demo-admin 系统管理员 · demo-city 朔州市局管理员 ·"
