@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_documents
 
 app_name = "draws"
 urlpatterns = [
@@ -22,4 +22,5 @@ urlpatterns = [
     path("<str:draw_id>/events/<int:event_id>/reject/", views.reject_event, name="reject-event"),
     path("<str:draw_id>/package.json", views.package, name="package"),
     path("<str:draw_id>/commitment.json", views.commitment, name="commitment"),
+    path("<str:draw_id>/record.<str:fmt>", views_documents.draw_record, name="record"),
 ]
