@@ -6,7 +6,6 @@ from spotcheck.accounts.models import Role
 
 from . import factories as f
 
-
 _DB_FIXTURES = ("db", "transactional_db", "live_server", "django_db_reset_sequences")
 
 

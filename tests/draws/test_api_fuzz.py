@@ -16,7 +16,6 @@ from spotcheck.wsgi import application
 
 from .conftest import full_run, make_task
 
-
 FUZZ = settings(max_examples=6, deadline=None, derandomize=True, database=None,
                 phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
 

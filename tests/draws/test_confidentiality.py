@@ -19,7 +19,6 @@ from tests import factories as f
 from .conftest import commit, full_run, make_task
 
 
-
 def pages(draw) -> list[str]:
     return [
         "/draws/", f"/draws/tasks/{draw.task_id}/", f"/draws/{draw.draw_id}/",

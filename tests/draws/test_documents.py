@@ -17,7 +17,6 @@ from .conftest import commit, full_run, make_task, reveal
 from .test_workflow import unstaffable_task
 
 
-
 def url(draw, fmt: str) -> str:
     return f"/draws/{draw.draw_id}/record.{fmt}"
 

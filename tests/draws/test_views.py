@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from django.test import Client
 
 from spotcheck.draws import actions
@@ -10,7 +9,6 @@ from spotcheck.draws.models import Draw, DrawEvent, DrawStatus, EventStatus
 from spotcheck.planning.models import TaskStatus
 
 from .conftest import make_task
-
 
 
 def login(user) -> Client:

@@ -29,7 +29,6 @@ from tests import factories as f
 from .conftest import commit, full_run, make_task, reveal
 
 
-
 def package_input(draw: Draw) -> dict:
     """The SC-DRAW-1 input rebuilt independently from the stored rows."""
     return {

@@ -1,13 +1,11 @@
 """REST API: scope, permissions, tasks with nested slots written through actions."""
 
-import pytest
 from rest_framework.test import APIClient
 
 from spotcheck.audit.models import AuditEvent
 from spotcheck.core.codes import make_fixmedins_code
 from spotcheck.planning.models import ItemList, Plan, Task, TaskStatus
 from tests import factories as f
-
 
 TASKS, PLANS, LISTS, ITEMS = "/api/planning/tasks/", "/api/planning/plans/", "/api/planning/item-lists/", "/api/planning/items/"
 

@@ -11,7 +11,6 @@ from spotcheck.audit.models import AuditEvent
 from spotcheck.policy.models import PolicySetting
 from spotcheck.policy.registry import SPECS
 
-
 KEY = "draw.min_team_size"
 
 
