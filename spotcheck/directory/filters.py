@@ -59,6 +59,8 @@ class RegionPrefixFilter(df.CharFilter):
         if not value.isdigit() or len(value) > 6:
             return qs.none()
         prefix = region_prefix(value) if len(value) == 6 else value  # 140600 = the whole city
+        if len(prefix) == 6:  # a county: equality can use the region indexes (LIKE cannot on SQLite)
+            return qs.filter(**{self.field_name: prefix})
         return qs.filter(**{f"{self.field_name}__startswith": prefix})
 
 
