@@ -31,7 +31,9 @@ rank every unit by HMAC-SHA256 under a seed derived from the revealed secret and
 select the lowest ranks per stratum; staff teams by the least-loaded rule; replay later events.
 
 Python API: canon, normalise_label, normalise_text, sample_size, commitment, compute, verify,
-loads, dumps, main; errors are DrawError with .code, .message (Simplified Chinese) and .details.
+loads, dumps, dump_pieces, write_json, main; errors are DrawError with .code, .message (Simplified
+Chinese) and .details. Input order never matters for the result, but giving units already sorted by
+label makes large draws markedly faster.
 """
 
 from __future__ import annotations
@@ -47,7 +49,6 @@ import pickle
 import re
 import sys
 import unicodedata
-from array import array
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -430,7 +431,7 @@ class _Prepared:
     """Everything fixed at commit time: validated parameters, digests and sample sizes.
 
     Units are kept in input order: ``labels[i]`` (normalised) and ``hs[i]`` (stratum);
-    ``by_label`` lists input indices in label order; ``groups[h]`` the input indices of stratum h.
+    ``groups[h]`` lists the input indices of stratum h in input order.
     """
 
     def __init__(self, data: Mapping[str, Any]) -> None:
@@ -445,27 +446,32 @@ class _Prepared:
         labels, hs = _check_units(data["units"], self.strata)
         self.labels, self.hs = labels, hs
         count = len(labels)
-        self.by_label = sorted(range(count), key=labels.__getitem__)
-        self.sorted_labels = sorted_labels = list(map(labels.__getitem__, self.by_label))
-        if count > 1 and any(map(operator.eq, sorted_labels, islice(sorted_labels, 1, None))):
-            _units_slow(data["units"], self.strata)  # raises the precise duplicate error
+        by_label = sorted(range(count), key=labels.__getitem__)
 
-        # snapshot_digest = H(canon(units_sorted)), hashed in chunks. Labels need no escaping, and
-        # each stratum id's canonical text is prepared once with the separator that follows it.
+        # snapshot_digest = H(canon(units_sorted)), hashed in chunks of label order; each chunk is
+        # also checked for duplicate labels while its strings are in cache. Labels need no escaping,
+        # and each stratum id's canonical text is prepared once with the separator that follows it.
         after = {h: '",' + _encode_str(h) + '],["' for h in self.strata}
         digest = hashlib.sha256(b'[["' if count else b"[")
-        step = 1 << 16
+        step = 1 << 15
+        previous = None
         for start in range(0, count, step):
-            end = start + step if start + step < count else count
-            parts = [""] * (2 * (end - start))
-            parts[0::2] = sorted_labels[start:end]
-            parts[1::2] = map(after.__getitem__, map(hs.__getitem__, self.by_label[start:end]))
-            if end == count:
+            indices = by_label[start:start + step]
+            chunk = list(map(labels.__getitem__, indices))
+            if chunk[0] == previous or any(map(operator.eq, chunk, islice(chunk, 1, None))):
+                _units_slow(data["units"], self.strata)  # raises the precise duplicate error
+            previous = chunk[-1]
+            parts = [""] * (2 * len(chunk))
+            parts[0::2] = chunk
+            parts[1::2] = map(after.__getitem__, map(hs.__getitem__, indices))
+            if start + step >= count:
                 parts[-1] = parts[-1][:-4] + "]]"  # the last unit closes the list instead
             digest.update("".join(parts).encode("utf-8"))
         if not count:
             digest.update(b"]")
         self.snapshot_digest = digest.hexdigest()
+        del by_label
+        self._index: dict[str, int] | None = None
 
         teams = data["teams"]
         self.teams = None if teams is None else _Teams(teams, self.has_unit)
@@ -492,11 +498,10 @@ class _Prepared:
         self.sources = sources
 
     def index(self, label: str) -> int:
-        """Input index of a normalised label, or -1."""
-        pos = bisect_left(self.sorted_labels, label)
-        if pos < len(self.sorted_labels) and self.sorted_labels[pos] == label:
-            return self.by_label[pos]
-        return -1
+        """Input index of a normalised label, or -1 (the map is built on first use)."""
+        if self._index is None:
+            self._index = {lab: i for i, lab in enumerate(self.labels)}
+        return self._index.get(label, -1)
 
     def has_unit(self, label: str) -> bool:
         return self.index(label) >= 0
@@ -697,23 +702,19 @@ def _unit_keys(seed: bytes, labels: list[str]) -> list[bytes]:
     return keys
 
 
-def _order_part(prep: _Prepared, seed: bytes, strata: list[str]) -> dict[str, tuple[list[int], list[bytes]]]:
-    """For each stratum h: (unit indices in rank order, sort keys of the first sizes[h] of them)."""
+def _order_part(prep: _Prepared, seed: bytes, strata: list[str]) -> dict[str, tuple[list[str], list[bytes]]]:
+    """For each stratum h: (its labels in rank order, the sort keys of its first sizes[h] units)."""
     labels = prep.labels
     out = {}
     for h in strata:
-        group = prep.groups[h]
-        keys = _unit_keys(seed, list(map(labels.__getitem__, group)))
-        positions = sorted(range(len(group)), key=keys.__getitem__)
-        n = prep.sizes[h]
-        out[h] = (list(map(group.__getitem__, positions)), list(map(keys.__getitem__, positions[:n])))
+        keys = _unit_keys(seed, list(map(labels.__getitem__, prep.groups[h])))
+        keys.sort()  # keys are unique: byte order is the order by (rank, label)
+        out[h] = ([key[32:].decode() for key in keys], keys[: prep.sizes[h]])
     return out
 
 
-def _order_strata(
-    prep: _Prepared, seed: bytes, workers: int
-) -> tuple[dict[str, list[int]], dict[int, bytes]]:
-    """Rank-order every stratum; returns ({h: indices in rank order}, {selected index: sort key}).
+def _order_strata(prep: _Prepared, seed: bytes, workers: int) -> dict[str, tuple[list[str], list[bytes]]]:
+    """Rank-order every stratum: {h: (labels in rank order, sort keys of the selected)}.
 
     With workers > 1 on a POSIX system and a large input, a forked child process orders about
     half of the units (whole strata) while this process orders the rest; any failure of the
@@ -732,41 +733,21 @@ def _order_strata(
             else:
                 theirs.append(h)
                 load_theirs += len(prep.groups[h])
-    parts: dict[str, tuple[list[int], list[bytes]]] = {}
-    if theirs:
+    if not theirs:
+        return _order_part(prep, seed, mine)
+    parts: dict[str, tuple[list[str], list[bytes]]] = {}
 
-        def run_mine() -> None:
-            parts.update(_order_part(prep, seed, mine))
+    def run_mine() -> None:
+        parts.update(_order_part(prep, seed, mine))
 
-        child = _in_child(lambda: _pack(_order_part(prep, seed, theirs)), run_mine)
-        parts.update(child if child is not None else _order_part(prep, seed, theirs))
-    else:
-        parts = _order_part(prep, seed, mine)
-    ordered = {h: parts[h][0] for h in names}
-    selected: dict[int, bytes] = {}
-    for h in names:
-        perm, keys = parts[h]
-        for i, key in enumerate(keys):  # keys belong to perm[:len(keys)]
-            selected[perm[i]] = key
-    return ordered, selected
-
-
-def _pack(part: dict[str, tuple[list[int], list[bytes]]]) -> bytes:
-    return pickle.dumps({h: (array("q", perm).tobytes(), keys) for h, (perm, keys) in part.items()}, 4)
-
-
-def _unpack(data: bytes) -> dict[str, tuple[list[int], list[bytes]]]:
-    out = {}
-    for h, (perm_bytes, keys) in pickle.loads(data).items():
-        perm = array("q")
-        perm.frombytes(perm_bytes)
-        out[h] = (perm.tolist(), keys)
-    return out
+    child = _in_child(lambda: pickle.dumps(_order_part(prep, seed, theirs), 4), run_mine)
+    parts.update(child if child is not None else _order_part(prep, seed, theirs))
+    return {h: parts[h] for h in names}
 
 
 def _in_child(
     work: Callable[[], bytes], mine_first: Callable[[], None]
-) -> dict[str, tuple[list[int], list[bytes]]] | None:
+) -> dict[str, tuple[list[str], list[bytes]]] | None:
     """Run work() in a forked child while mine_first() runs here; None if the child failed."""
     read_fd, write_fd = os.pipe()
     try:
@@ -802,7 +783,8 @@ def _in_child(
     if status != 0:
         return None
     try:
-        return _unpack(b"".join(chunks))
+        part: dict[str, tuple[list[str], list[bytes]]] = pickle.loads(b"".join(chunks))
+        return part
     except Exception:  # a damaged payload: recompute here
         return None
 
@@ -811,23 +793,22 @@ def _draw(
     prep: _Prepared, seed: bytes, events: list[tuple[str, str, str | None]], workers: int = 1
 ) -> dict[str, Any]:
     """Selection, order, teams and events for a given seed; returns the ``result`` object."""
-    labels = prep.labels
-    ordered_groups, selected_keys = _order_strata(prep, seed, workers)
+    ordered_groups = _order_strata(prep, seed, workers)
     strata_result: dict[str, Any] = {}
     reserves: dict[str, list[str]] = {}
-    selected_idx: list[int] = []
-    for h, perm in ordered_groups.items():
+    selected_keys: list[bytes] = []
+    for h, (ordered, keys) in ordered_groups.items():
         n = prep.sizes[h]
-        ordered = list(map(labels.__getitem__, perm))
-        selected_idx.extend(perm[:n])
+        selected_keys += keys
         reserves[h] = ordered[n:]
         strata_result[h] = {
-            "population": len(perm),
+            "population": len(ordered),
             "sample_size": n,
             "selected": ordered[:n],
             "reserve": reserves[h],
         }
-    order = list(map(labels.__getitem__, sorted(selected_idx, key=selected_keys.__getitem__)))
+    selected_keys.sort()
+    order = [key[32:].decode() for key in selected_keys]
 
     staffer = None
     teams: dict[str, list[str]] = {}
