@@ -33,6 +33,7 @@ from spotcheck import policy
 from spotcheck.core.draw import DrawError, normalise_label
 from spotcheck.directory.models import (
     Conflict,
+    ConflictReason,
     ContractStatus,
     CreditGrade,
     Inspector,
@@ -122,11 +123,11 @@ def annual_cap_hits(task: Task, candidates: list[Institution]) -> dict[int, str]
     capped = [i for i in items if not ("key_item" in exempt and i.item_type == ItemType.KEY)]
     if not capped:
         return {}
-    ids = [c.pk for c in candidates if not ("grade_bad" in exempt and c.credit_grade == CreditGrade.BAD)]
+    ids = {c.pk for c in candidates if not ("grade_bad" in exempt and c.credit_grade == CreditGrade.BAD)}
     rows = (
         Assignment.objects.filter(
             active=True, draw__status=DrawStatus.REVEALED, draw__task__plan__year=task.plan.year,
-            draw__task__items__in=capped, institution_id__in=ids,
+            draw__task__items__in=capped,
         )
         .exclude(draw__task=task)
         .values_list("institution_id", "draw__draw_id", "draw__task__name", "draw__task__items")
@@ -135,8 +136,8 @@ def annual_cap_hits(task: Task, candidates: list[Institution]) -> dict[int, str]
     )
     names = {i.pk: i.name for i in capped}
     hits: dict[int, list[str]] = defaultdict(list)
-    for inst_id, draw_id, task_name, item_id in rows:
-        if item_id in names:
+    for inst_id, draw_id, task_name, item_id in rows:  # ids filtered here: huge IN lists are slow
+        if item_id in names and inst_id in ids:
             hits[inst_id].append(f"任务“{task_name}”（抽取 {draw_id}）已检查“{names[item_id]}”")
     return {k: "；".join(dict.fromkeys(v)) for k, v in hits.items()}
 
@@ -201,12 +202,15 @@ def exclusion_pairs(task: Task, pool: list[Institution], inspectors: list[Inspec
     codes = {i.pk: i.fixmedins_code for i in pool}
     numbers = {i.pk: i.number for i in inspectors}
     pairs: dict[tuple[str, str], list[str]] = defaultdict(list)
+    # Filter by id sets in Python: SQL "IN" lists of ~100,000 ids are very slow on SQLite, and the
+    # register of active conflicts is small next to the pool.
+    reason_label = dict(ConflictReason.choices)
     conflicts = Conflict.objects.filter(
         Q(valid_to__isnull=True) | Q(valid_to__gte=start), valid_from__lte=end,
-        institution_id__in=list(codes), inspector_id__in=list(numbers),
-    ).order_by("id")
-    for c in conflicts:
-        pairs[(codes[c.institution_id], numbers[c.inspector_id])].append(f"回避登记：{c.get_reason_display()}")
+    ).order_by("id").values_list("institution_id", "inspector_id", "reason")
+    for inst_id, insp_id, reason in conflicts.iterator(chunk_size=5000):
+        if inst_id in codes and insp_id in numbers:
+            pairs[(codes[inst_id], numbers[insp_id])].append(f"回避登记：{reason_label.get(reason, reason)}")
     if task.cross_area:
         by_region: dict[str, list[Inspector]] = defaultdict(list)
         for insp in inspectors:
@@ -219,10 +223,10 @@ def exclusion_pairs(task: Task, pool: list[Institution], inspectors: list[Inspec
         if last is not None:
             members = AssignmentMember.objects.filter(
                 active=True, assignment__active=True, assignment__draw=last,
-                assignment__institution_id__in=list(codes), inspector_id__in=list(numbers),
             ).values_list("assignment__institution_id", "inspector_id")
             for inst_id, insp_id in members:
-                pairs[(codes[inst_id], numbers[insp_id])].append(f"上一轮（抽取 {last.draw_id}）同组检查")
+                if inst_id in codes and insp_id in numbers:
+                    pairs[(codes[inst_id], numbers[insp_id])].append(f"上一轮（抽取 {last.draw_id}）同组检查")
     return pairs
 
 
