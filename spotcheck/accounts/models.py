@@ -19,6 +19,7 @@ class Role(models.TextChoices):
     COUNTY_STAFF = "county_staff", "县局业务人员"
     INSPECTOR = "inspector", "检查人员"
     AUDITOR = "auditor", "审计/纪检"
+    INSTITUTION = "institution", "定点医药机构"
 
 
 #: Roles whose scope is the whole installation regardless of their region.
@@ -31,6 +32,10 @@ class User(AbstractUser):
     display_name = models.CharField("姓名", max_length=50, blank=True, default="")
     inspector_number = models.CharField(
         "检查人员编号", max_length=64, blank=True, default="", help_text="检查人员账号对应的名录库编号"
+    )
+    institution_code = models.CharField(
+        "机构编码", max_length=12, blank=True, default="",
+        help_text="机构账号对应的定点医药机构编码；机构账号只能看到本机构的信用档案、异议和已公示结果",
     )
 
     class Meta:

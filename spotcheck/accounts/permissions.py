@@ -2,7 +2,10 @@
 
 Actions: ``view``, ``export``, ``change`` (create/update/import directory data), ``plan`` (item
 lists, plans, tasks), ``draw`` (freeze, commit, reveal, events), ``approve`` (second person on a
-draw step, staffing override), ``audit`` (read the audit log), ``admin`` (settings, users).
+draw step, staffing override), ``audit`` (read the audit log), ``admin`` (settings, users),
+``inspect`` (record on-site checks, upload evidence), ``review`` (approve an inspection record; never
+one's own), ``publish`` (publish reviewed results and corrections), ``credit`` (credit files, records,
+evaluations, objections, repair), ``self`` (an institution account: its own file and results only).
 """
 
 from __future__ import annotations
@@ -12,11 +15,16 @@ from typing import Any
 from .models import Role
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.ADMIN: frozenset({"view", "export", "change", "plan", "draw", "approve", "audit", "admin"}),
-    Role.CITY_ADMIN: frozenset({"view", "export", "change", "plan", "draw", "approve"}),
-    Role.COUNTY_STAFF: frozenset({"view", "export", "change", "plan", "draw"}),
-    Role.INSPECTOR: frozenset({"view"}),
+    Role.ADMIN: frozenset(
+        {"view", "export", "change", "plan", "draw", "approve", "audit", "admin", "inspect", "review", "publish", "credit"}
+    ),
+    Role.CITY_ADMIN: frozenset(
+        {"view", "export", "change", "plan", "draw", "approve", "inspect", "review", "publish", "credit"}
+    ),
+    Role.COUNTY_STAFF: frozenset({"view", "export", "change", "plan", "draw", "inspect", "review", "publish", "credit"}),
+    Role.INSPECTOR: frozenset({"view", "inspect"}),
     Role.AUDITOR: frozenset({"view", "export", "audit"}),
+    Role.INSTITUTION: frozenset({"self"}),
 }
 
 

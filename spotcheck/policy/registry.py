@@ -58,5 +58,26 @@ SPECS: dict[str, Spec] = {
 }
 
 
+#: Apps that add their own settings: each module holds ``SPECS: list[Spec]`` (keys prefixed by the app).
+EXTENSION_MODULES = (
+    "spotcheck.inspections.policy_specs",
+    "spotcheck.credit.policy_specs",
+    "spotcheck.portal.policy_specs",
+)
+
+
+def _load_extensions() -> None:
+    from importlib import import_module
+
+    for name in EXTENSION_MODULES:
+        for spec in import_module(name).SPECS:
+            if spec.key in SPECS:
+                raise RuntimeError(f"政策参数 {spec.key} 重复定义")
+            SPECS[spec.key] = spec
+
+
+_load_extensions()
+
+
 def default(key: str) -> Any:
     return SPECS[key].default

@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "spotcheck.directory",
     "spotcheck.planning",
     "spotcheck.draws",
+    "spotcheck.inspections",
+    "spotcheck.credit",
+    "spotcheck.portal",
     "spotcheck.jobs",
 ]
 

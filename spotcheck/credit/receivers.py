@@ -1,0 +1,1 @@
+"""Signal receivers: credit records created from reviewed inspections."""

@@ -1,0 +1,7 @@
+"""URLs of the inspections app."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "inspections"
+
+urlpatterns: list = []
