@@ -1,5 +1,10 @@
-"""Policy settings of the credit app (collected by ``spotcheck.policy.registry``)."""
+"""Policy settings of credit files and grading (collected by ``spotcheck.policy.registry``)."""
 
 from spotcheck.policy.registry import Spec
 
-SPECS: list[Spec] = []
+SPECS: list[Spec] = [
+    Spec("credit.cycle", "信用评价周期", "natural_year", "natural_year（自然年度）"),
+    Spec("credit.objection_deadline_workdays", "异议处理时限（工作日）", 15, "附件3 第十条：收到异议后按时核查并答复"),
+    Spec("credit.repair_clean_period_months", "信用修复：无新不良信息的期限（月）", 6, "整改完成且该期限内无新的不良信息方可申请修复"),
+    Spec("credit.repair_review_workdays", "信用修复审核时限（工作日）", 15, "收到修复申请后的审核时限"),
+]
