@@ -1,7 +1,41 @@
-"""URLs of the portal app."""
+"""URLs of the portal app: public pages (no login), open data, the Atom feed and the bureau pages."""
 
-from django.urls import path  # noqa: F401
+from importlib.util import find_spec
+
+from django.urls import path
+
+from . import exports, views, views_manage
+from .feeds import PublicationFeed
+from .ratelimit import public_view
 
 app_name = "portal"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("items/", views.item_lists, name="items"),
+    path("tasks/", views.task_list, name="tasks"),
+    path("tasks/<int:pk>/", views.task_detail, name="task"),
+    path("draws/<str:draw_id>/", views.draw_detail, name="draw"),
+    path("draws/<str:draw_id>/commitment.json", views.draw_commitment, name="draw-commitment"),
+    path("draws/<str:draw_id>/package.json", views.draw_package, name="draw-package"),
+    path("results/", views.result_list, name="results"),
+    path("results/<int:pk>/", views.result_detail, name="result"),
+    path("institutions/", views.institution_list, name="institutions"),
+    path("institutions/<str:code>/", views.institution_detail, name="institution"),
+    path("verify/", views.verify_guide, name="verify"),
+    path("data/", views.data_index, name="data"),
+    path("data/results.csv", exports.results_csv, name="results-csv"),
+    path("data/results.json", exports.results_json, name="results-json"),
+    path("data/tasks.csv", exports.tasks_csv, name="tasks-csv"),
+    path("data/tasks.json", exports.tasks_json, name="tasks-json"),
+    path("feed.atom", public_view(PublicationFeed()), name="feed"),
+    path("manage/", views_manage.manage, name="manage"),
+    path("manage/publish/", views_manage.publish, name="publish"),
+    path("manage/publications/<int:pk>/correct/", views_manage.correct, name="correct"),
+]
+
+if find_spec("spotcheck.portal.urls_stats") is not None:  # statistics pages (urls_stats.py, same namespace)
+    from .urls_stats import urlpatterns as stats_urlpatterns
+
+    urlpatterns += stats_urlpatterns
+

@@ -1,0 +1,141 @@
+"""Every write of the portal (一公开): publish, publish in bulk, publish a correction.
+
+Each function checks the actor's ``publish`` permission in the inspecting area (谁检查、谁公示:
+``Inspection.region``), writes in one transaction, appends an audit event and sends
+``spotcheck.inspections.signals.inspection_published``. Refusals raise :class:`ActionRefused` (a
+Chinese message) or ``PermissionDenied``; nothing is half-written. Publications are never updated or
+deleted (``portal.models``); a correction is a new version.
+
+Task-level information needs no publish step: a task's commitment is public once committed and its
+drawn list and teams once its inspections start (``portal.public``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from spotcheck.accounts.scope import require
+from spotcheck.audit.actions import record
+from spotcheck.core.masking import scrub_personal_data
+from spotcheck.inspections.models import Inspection, InspectionStatus, ResultType
+from spotcheck.inspections.signals import inspection_published
+
+from . import snapshot
+from .models import Publication
+
+#: Snapshot keys a correction may change (anything else is rebuilt from the inspection record).
+CORRECTABLE = ("result_type", "handling", "result_notice_number")
+
+
+class ActionRefused(Exception):
+    """A step that cannot be done now; ``message`` is shown to the user as is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _locked(inspection: Inspection) -> Inspection:
+    return (
+        Inspection.objects.select_for_update()
+        .select_related("institution__region", "task__plan", "region", "assignment")
+        .get(pk=inspection.pk)
+    )
+
+
+def _publish_one(actor: Any, inspection: Inspection, now: Any) -> Publication:
+    require(actor, "publish", inspection.region_id)
+    insp = _locked(inspection)
+    if insp.status != InspectionStatus.REVIEWED:
+        raise ActionRefused(
+            f"“{insp}”当前状态为“{insp.get_status_display()}”，只有“已审核”的检查结果才能公示"
+        )
+    if not insp.result_type:
+        raise ActionRefused(f"“{insp}”尚未填写检查结果类型，不能公示")
+    if Publication.objects.filter(inspection=insp).exists():
+        raise ActionRefused(f"“{insp}”已公示过，如需修改请发布更正")
+    today = timezone.localdate(now)
+    data = snapshot.build(insp, published_on=today)
+    pub = Publication.objects.create(
+        inspection=insp, version=1, snapshot=data, task_id=insp.task_id, institution_id=insp.institution_id,
+        region_id=insp.region_id, year=insp.task.plan.year, result_type=insp.result_type,
+        published_by=actor, published_at=now, deadline=insp.due_date,
+        met_deadline=insp.due_date is None or today <= insp.due_date,
+    )
+    before = {"status": insp.status, "published_at": None}
+    insp.status = InspectionStatus.PUBLISHED
+    insp.published_at = now
+    insp.save(update_fields=["status", "published_at", "updated_at"])
+    record(actor, "portal.publish", pub, before=before,
+           after={"inspection": insp.pk, "version": 1, "met_deadline": pub.met_deadline, "snapshot": data})
+    inspection_published.send(sender=Inspection, inspection=insp, publication=pub, user=actor)
+    return pub
+
+
+def publish(actor: Any, inspection: Inspection) -> Publication:
+    """Publish a reviewed inspection's result (version 1); the inspection becomes 已公示."""
+    with transaction.atomic():
+        return _publish_one(actor, inspection, timezone.now())
+
+
+def publish_many(actor: Any, inspections: Iterable[Inspection]) -> list[Publication]:
+    """Publish several results at once: all or none (the first refusal names the inspection)."""
+    items = list(inspections)
+    if not items:
+        raise ActionRefused("请至少选择一条检查结果")
+    now = timezone.now()
+    with transaction.atomic():
+        return [_publish_one(actor, insp, now) for insp in items]
+
+
+def correct(actor: Any, publication: Publication, reason: str, changes: dict[str, Any] | None = None) -> Publication:
+    """Publish a correction of ``publication`` (a new version that supersedes it).
+
+    ``changes`` maps keys of :data:`CORRECTABLE` to new values applied to the previous snapshot;
+    ``None`` rebuilds the snapshot from the inspection record as it stands now. ``reason`` is required
+    and shown publicly next to both versions.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionRefused("请填写更正原因")
+    unknown = sorted(set(changes or {}) - set(CORRECTABLE))
+    if unknown:
+        raise ActionRefused(f"不能更正的内容：{'、'.join(unknown)}")
+    require(actor, "publish", publication.region_id)
+    now = timezone.now()
+    with transaction.atomic():
+        insp = _locked(publication.inspection)
+        old = Publication.objects.select_related("inspection").get(pk=publication.pk)
+        if old.is_corrected:
+            raise ActionRefused(f"第 {old.version} 版已被更正，请更正最新的版本")
+        if changes is None:
+            data = snapshot.build(insp, published_on=timezone.localdate(now))
+        else:
+            data = copy.deepcopy(old.snapshot)
+            for key, value in changes.items():
+                if key == "result_type":
+                    if value not in ResultType.values:
+                        raise ActionRefused(f"检查结果类型无效：{value}")
+                    data["result_type"] = value
+                    data["result_label"] = str(ResultType(value).label)
+                elif key == "handling":
+                    data["handling"] = scrub_personal_data(str(value or ""))
+                else:
+                    data.setdefault("inspection", {})[key] = scrub_personal_data(str(value or ""))
+        if data == old.snapshot:
+            raise ActionRefused("更正内容与当前公示内容相同")
+        pub = Publication.objects.create(
+            inspection=insp, version=old.version + 1, snapshot=data, task_id=old.task_id,
+            institution_id=old.institution_id, region_id=old.region_id, year=old.year,
+            result_type=data["result_type"], published_by=actor, published_at=now, deadline=old.deadline,
+            met_deadline=old.met_deadline, supersedes=old, correction_reason=reason,
+        )
+        record(actor, "portal.correct", pub, before={"version": old.version, "snapshot": old.snapshot},
+               after={"version": pub.version, "snapshot": data}, reason=reason)
+        inspection_published.send(sender=Inspection, inspection=insp, publication=pub, user=actor)
+    return pub

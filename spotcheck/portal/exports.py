@@ -1,0 +1,134 @@
+"""Open data: CSV and JSON of published results and public tasks (same filters as the pages).
+
+CSV is UTF-8 with a byte-order mark (opens correctly in Excel). Nothing here reads anything but
+``portal.public``; no personal data beyond the team as the privacy policies allow.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.urls import reverse
+
+from . import public
+from .ratelimit import public_view
+
+RESULT_FIELDS = [
+    ("id", "公示编号"), ("version", "版本"), ("status", "状态"), ("fixmedins_code", "定点医药机构编码"),
+    ("institution", "机构名称"), ("institution_area", "机构所在区域"), ("inspecting_area", "检查区域"),
+    ("year", "年度"), ("task", "抽查任务"), ("items", "抽查事项"), ("result_type", "检查结果代码"),
+    ("result", "检查结果"), ("handling", "处理情况"), ("findings_count", "问题数"),
+    ("findings_amount", "涉及金额（元）"), ("team", "检查组"), ("published_at", "公示时间"),
+    ("deadline", "公示截止日"), ("met_deadline", "按期公示"), ("supersedes", "更正的公示编号"),
+    ("correction_reason", "更正原因"), ("url", "网址"),
+]
+TASK_FIELDS = [
+    ("id", "任务编号"), ("year", "年度"), ("plan", "所属计划"), ("task", "任务名称"), ("area_code", "区划代码"),
+    ("area", "任务区域"), ("period_start", "检查开始日期"), ("period_end", "检查结束日期"), ("ratio", "抽查比例"),
+    ("items", "抽查事项"), ("method", "抽查方式"), ("draw_id", "抽取编号"), ("commit", "承诺值"),
+    ("snapshot_digest", "名录快照摘要"), ("params_digest", "参数摘要"), ("stage", "公开阶段"),
+    ("drawn", "抽中机构数"), ("url", "网址"),
+]
+
+
+def _team_text(team: list[dict[str, str]]) -> str:
+    return "；".join(" ".join(x for x in (m.get("department", ""), m.get("name", ""), m.get("cert_number", "")) if x)
+                    for m in team)
+
+
+def result_row(pub: Any, base: str = "") -> dict[str, Any]:
+    s = pub.snapshot
+    return {
+        "id": pub.pk, "version": pub.version, "status": "已更正" if pub.is_corrected else "有效",
+        "fixmedins_code": s["institution"]["fixmedins_code"], "institution": s["institution"]["name"],
+        "institution_area": s["institution"]["region_name"], "inspecting_area": s["area"]["name"],
+        "year": pub.year, "task": s["task"]["name"], "items": "、".join(i["name"] for i in s["items"]),
+        "result_type": s["result_type"], "result": s["result_label"], "handling": s["handling"],
+        "findings_count": s["findings_count"], "findings_amount": s["findings_amount"], "team": _team_text(s["team"]),
+        "published_at": pub.published_at.isoformat(), "deadline": pub.deadline.isoformat() if pub.deadline else "",
+        "met_deadline": pub.met_deadline, "supersedes": pub.supersedes_id or "",
+        "correction_reason": pub.correction_reason, "url": base + reverse("portal:result", args=[pub.pk]),
+    }
+
+
+def task_row(task: Any, today: Any, base: str = "") -> dict[str, Any]:
+    draws = list(public.public_draws().filter(task=task).order_by("frozen_at", "id"))
+    draw = next((d for d in reversed(draws) if d.is_revealed), draws[-1] if draws else None)
+    open_ = bool(draw and public.draw_is_open(draw, today))
+    return {
+        "id": task.pk, "year": task.plan.year, "plan": task.plan.name, "task": task.name, "area_code": task.region_id,
+        "area": task.region.name, "period_start": task.period_start.isoformat(),
+        "period_end": task.period_end.isoformat(), "ratio": task.percent_text,
+        "items": "、".join(i.name for i in task.items.order_by("item_list_id", "seq")), "method": task.method,
+        "draw_id": draw.draw_id if draw else "", "commit": draw.commit if draw else "",
+        "snapshot_digest": draw.snapshot_digest if draw else "", "params_digest": draw.params_digest if draw else "",
+        "stage": "已公布抽取结果" if open_ else "仅公布承诺",
+        "drawn": draw.assignments.filter(active=True).count() if open_ else "",
+        "url": base + reverse("portal:task", args=[task.pk]),
+    }
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv(rows: Iterator[dict[str, Any]], fields: list[tuple[str, str]], filename: str) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield "\ufeff" + writer.writerow([label for _key, label in fields])
+        for row in rows:
+            yield writer.writerow(["是" if row[k] is True else "否" if row[k] is False else row[k] for k, _ in fields])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _json(rows: list[dict[str, Any]], filename: str, fields: list[tuple[str, str]]) -> HttpResponse:
+    buf = io.StringIO()
+    json.dump({"fields": dict(fields), "count": len(rows), "rows": rows}, buf, ensure_ascii=False, indent=1)
+    response = HttpResponse(buf.getvalue(), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def _results(request: HttpRequest) -> Iterator[dict[str, Any]]:
+    base = request.build_absolute_uri("/")[:-1]
+    qs = public.filter_publications(public.publications(), request.GET).order_by("-published_at", "-id")
+    for pub in qs.iterator(chunk_size=500):
+        yield result_row(pub, base)
+
+
+def _tasks(request: HttpRequest) -> Iterator[dict[str, Any]]:
+    base = request.build_absolute_uri("/")[:-1]
+    today = public.today()
+    qs = public.filter_tasks(public.tasks(), request.GET).order_by("-plan__year", "-period_start", "id")
+    for task in qs:
+        yield task_row(task, today, base)
+
+
+@public_view
+def results_csv(request: HttpRequest) -> StreamingHttpResponse:
+    return _csv(_results(request), RESULT_FIELDS, "results.csv")
+
+
+@public_view
+def results_json(request: HttpRequest) -> HttpResponse:
+    return _json(list(_results(request)), "results.json", RESULT_FIELDS)
+
+
+@public_view
+def tasks_csv(request: HttpRequest) -> StreamingHttpResponse:
+    return _csv(_tasks(request), TASK_FIELDS, "tasks.csv")
+
+
+@public_view
+def tasks_json(request: HttpRequest) -> HttpResponse:
+    return _json(list(_tasks(request)), "tasks.json", TASK_FIELDS)

@@ -1,0 +1,84 @@
+"""What the public sees of one inspection: the ``Publication.snapshot`` JSON.
+
+Only public facts go in: the institution's name, code and area (never its phone, contact person or
+legal representative), the task and its items, the result type, the handling and a summary of the
+findings by violation type and amount, and the team as policies ``portal.show_inspector_names`` and
+``portal.show_certificate_numbers`` allow (never 身份证号 or phone). Free text passes through
+``core.masking.scrub_personal_data``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from decimal import Decimal
+from typing import Any
+
+from spotcheck import policy
+from spotcheck.core.masking import scrub_personal_data
+from spotcheck.inspections.models import Inspection, ResultType
+
+SCHEMA_VERSION = 1
+
+
+def _date(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def team(inspection: Inspection, on: dt.date | None = None) -> list[dict[str, str]]:
+    """The active team as the privacy policies allow: department, and name / 执法证号 when enabled."""
+    show_names = bool(policy.get("portal.show_inspector_names", on=on))
+    show_certs = bool(policy.get("portal.show_certificate_numbers", on=on))
+    rows = []
+    for member in inspection.active_members():
+        person = member.inspector
+        row = {"department": person.department.name}
+        if show_names:
+            row["name"] = person.name
+        if show_certs:
+            row["cert_number"] = person.cert_number
+        rows.append(row)
+    return rows
+
+
+def findings_summary(inspection: Inspection) -> list[dict[str, Any]]:
+    """Findings grouped by violation type: count and total amount (元, as a string with 2 decimals)."""
+    groups: OrderedDict[int, dict[str, Any]] = OrderedDict()
+    for finding in inspection.findings.select_related("violation_type").order_by("violation_type__seq", "id"):
+        g = groups.setdefault(finding.violation_type_id, {
+            "violation_type": finding.violation_type.name, "article": finding.article, "count": 0,
+            "amount": Decimal("0"),
+        })
+        g["count"] += 1
+        g["amount"] += finding.amount or Decimal("0")
+    return [{**g, "amount": f"{g['amount']:.2f}"} for g in groups.values()]
+
+
+def build(inspection: Inspection, *, published_on: dt.date) -> dict[str, Any]:
+    """The public snapshot of ``inspection`` as of ``published_on`` (policies in force that day)."""
+    inst = inspection.institution
+    task = inspection.task
+    findings = findings_summary(inspection)
+    total = sum((Decimal(f["amount"]) for f in findings), Decimal("0"))
+    return {
+        "schema": SCHEMA_VERSION,
+        "institution": {
+            "fixmedins_code": inst.fixmedins_code, "name": inst.name, "kind": inst.get_kind_display(),
+            "category": inst.get_category_display(), "region_code": inst.region_id, "region_name": inst.region.name,
+        },
+        "area": {"code": inspection.region_id, "name": inspection.region.full_name},
+        "task": {
+            "id": task.pk, "name": task.name, "plan": task.plan.name, "year": task.plan.year,
+            "period_start": _date(task.period_start), "period_end": _date(task.period_end), "method": task.method,
+        },
+        "items": [{"id": i.pk, "category": i.category, "name": i.name} for i in task.items.order_by("item_list_id", "seq")],
+        "inspection": {"started_on": _date(inspection.started_on), "ended_on": _date(inspection.ended_on),
+                       "result_notice_number": inspection.result_notice_number},
+        "result_type": inspection.result_type,
+        "result_label": str(ResultType(inspection.result_type).label),
+        "handling": scrub_personal_data(inspection.handling),
+        "findings": findings,
+        "findings_count": sum(f["count"] for f in findings),
+        "findings_amount": f"{total:.2f}",
+        "team": team(inspection, on=published_on),
+    }

@@ -1,0 +1,169 @@
+"""Public pages of the portal (一公开): no login, GET only, rate-limited per IP (``ratelimit``).
+
+Everything is read through ``portal.public``; anything not published is a 404 or simply absent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from spotcheck.draws.views import json_download
+from spotcheck.inspections.models import ResultType
+
+from . import public
+from .models import Publication
+from .ratelimit import public_view
+
+PAGE_SIZE = 20
+
+
+def _page(request: HttpRequest, qs: Any, size: int = PAGE_SIZE) -> Any:
+    return Paginator(qs, size).get_page(request.GET.get("page"))
+
+
+def _filters(request: HttpRequest) -> dict[str, Any]:
+    g = request.GET
+    return {
+        "q": g.get("q", "").strip(), "area": g.get("area", ""), "year": g.get("year", ""),
+        "item": g.get("item", ""), "result": g.get("result", ""), "all": g.get("all", ""),
+    }
+
+
+def _choices() -> dict[str, Any]:
+    return {
+        "areas": public.area_choices(), "years": public.year_choices(), "items": public.item_choices(),
+        "results": ResultType.choices,
+    }
+
+
+def _stage(task: Any, today: Any) -> dict[str, Any]:
+    """The public state of a task: its draws with commitment, and whether their results are open."""
+    draws = list(public.public_draws().filter(task=task).order_by("frozen_at", "id"))
+    current = next((d for d in reversed(draws) if d.is_revealed), draws[-1] if draws else None)
+    open_ = bool(current and public.draw_is_open(current, today))
+    return {"task": task, "draws": draws, "draw": current, "open": open_}
+
+
+@public_view
+def home(request: HttpRequest) -> HttpResponse:
+    recent = public.publications().current()[:10]
+    return render(request, "portal/home.html", {"recent": recent, **_choices()})
+
+
+@public_view
+def item_lists(request: HttpRequest) -> HttpResponse:
+    qs = public.item_lists()
+    year = request.GET.get("year", "")
+    if year.isdigit():
+        qs = qs.filter(year=int(year))
+    qs = public.area_filter(qs, "region__code", request.GET.get("area", ""))
+    return render(request, "portal/item_lists.html", {"page": _page(request, qs, 5), "f": _filters(request),
+                                                       **_choices()})
+
+
+@public_view
+def task_list(request: HttpRequest) -> HttpResponse:
+    qs = public.filter_tasks(public.tasks(), request.GET).order_by("-plan__year", "-period_start", "id")
+    page = _page(request, qs)
+    today = public.today()
+    rows = [_stage(t, today) for t in page]
+    return render(request, "portal/task_list.html", {"page": page, "rows": rows, "f": _filters(request),
+                                                      **_choices()})
+
+
+@public_view
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(public.tasks(), pk=pk)
+    today = public.today()
+    stage = _stage(task, today)
+    ctx: dict[str, Any] = {**stage, "items": task.items.order_by("item_list_id", "seq")}
+    if stage["open"]:
+        ctx.update(_drawn(stage["draw"], today))
+    return render(request, "portal/task_detail.html", ctx)
+
+
+def _drawn(draw: Any, today: Any) -> dict[str, Any]:
+    """Drawn institutions with team and published result (only for an open draw)."""
+    teams = public.team_rows(draw, on=today)
+    pubs = {p.inspection.assignment_id: p for p in
+            public.publications().current().filter(task=draw.task).select_related("inspection")}
+    rows = [
+        {"assignment": a, "institution": a.institution, "team": teams.get(a.pk, []), "publication": pubs.get(a.pk)}
+        for a in draw.assignments.filter(active=True).select_related("institution__region").order_by("position")
+    ]
+    return {"drawn": rows}
+
+
+def _public_draw(draw_id: str) -> Any:
+    return get_object_or_404(public.public_draws().select_related("task__plan", "task__region"), draw_id=draw_id)
+
+
+@public_view
+def draw_detail(request: HttpRequest, draw_id: str) -> HttpResponse:
+    draw = _public_draw(draw_id)
+    today = public.today()
+    open_ = public.draw_is_open(draw, today)
+    ctx: dict[str, Any] = {"draw": draw, "task": draw.task, "open": open_}
+    if open_:
+        ctx.update(_drawn(draw, today))
+    return render(request, "portal/draw_detail.html", ctx)
+
+
+@public_view
+def draw_commitment(request: HttpRequest, draw_id: str) -> HttpResponse:
+    draw = _public_draw(draw_id)
+    return json_download(draw.commitment, f"{draw.draw_id}-commitment.json")
+
+
+@public_view
+def draw_package(request: HttpRequest, draw_id: str) -> HttpResponse:
+    draw = _public_draw(draw_id)
+    if not public.draw_is_open(draw) or not draw.package:
+        raise Http404
+    return json_download(draw.package, f"{draw.draw_id}-package.json")
+
+
+@public_view
+def result_list(request: HttpRequest) -> HttpResponse:
+    qs = public.filter_publications(public.publications(), request.GET)
+    return render(request, "portal/result_list.html", {"page": _page(request, qs), "f": _filters(request),
+                                                        **_choices()})
+
+
+@public_view
+def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    pub = get_object_or_404(public.publications(), pk=pk)
+    versions = list(public.publications().filter(inspection_id=pub.inspection_id).order_by("-version"))
+    return render(request, "portal/result_detail.html", {"pub": pub, "s": pub.snapshot, "versions": versions})
+
+
+@public_view
+def institution_list(request: HttpRequest) -> HttpResponse:
+    f = _filters(request)
+    qs = public.filter_institutions(public.institutions(), request.GET) if (f["q"] or f["area"]) else None
+    page = _page(request, qs.order_by("fixmedins_code")) if qs is not None else None
+    return render(request, "portal/institution_list.html", {"page": page, "f": f, **_choices()})
+
+
+@public_view
+def institution_detail(request: HttpRequest, code: str) -> HttpResponse:
+    inst = get_object_or_404(public.institutions(), fixmedins_code=code.upper())
+    pubs = list(public.publications().filter(institution=inst).order_by("-year", "-published_at", "-version"))
+    years: dict[int, list[Publication]] = {}
+    for p in pubs:
+        years.setdefault(p.year, []).append(p)
+    return render(request, "portal/institution_detail.html", {"inst": inst, "years": sorted(years.items(), reverse=True)})
+
+
+@public_view
+def verify_guide(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/verify.html")
+
+
+@public_view
+def data_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/data.html", _choices())

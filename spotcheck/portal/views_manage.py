@@ -1,0 +1,96 @@
+"""Bureau pages of the portal (login): results waiting for publication, publish (one or many), correct.
+
+Rows come through ``restrict(user, "publish")`` (谁检查、谁公示: the inspecting area); out of scope is 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from spotcheck.accounts.scope import require
+from spotcheck.inspections.models import Inspection, InspectionStatus
+
+from . import actions
+from .forms import CorrectionForm
+from .models import Publication
+
+
+def _waiting(user: Any) -> Any:
+    return (
+        Inspection.objects.restrict(user, "publish").filter(status=InspectionStatus.REVIEWED)
+        .select_related("institution", "task", "region").order_by("due_date", "id")
+    )
+
+
+@login_required
+def manage(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    require(user, "publish")
+    today = timezone.localdate()
+    rows = []
+    for insp in _waiting(user)[:500]:
+        days = (insp.due_date - today).days if insp.due_date else None
+        rows.append({"inspection": insp, "days": days, "overdue": days is not None and days < 0})
+    recent = Paginator(
+        Publication.objects.restrict(user, "publish").select_related("institution", "task", "correction")
+        .order_by("-published_at", "-id"), 30,
+    ).get_page(request.GET.get("page"))
+    return render(request, "portal/manage.html", {"rows": rows, "page": recent, "today": today})
+
+
+@login_required
+@require_POST
+def publish(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    require(user, "publish")
+    only = request.POST.get("only", "")
+    raw = [only] if only else request.POST.getlist("ids")
+    ids = [int(x) for x in raw if x.isdigit()]
+    found = list(_waiting(user).filter(pk__in=ids))
+    if not ids:
+        messages.error(request, "请至少选择一条检查结果")
+        return redirect("portal:manage")
+    if len(found) != len(set(ids)):
+        messages.error(request, "所选检查结果中有的已公示、不在您的管辖范围内或尚未审核，请刷新后重试")
+        return redirect("portal:manage")
+    try:
+        pubs = actions.publish_many(user, found)
+    except actions.ActionRefused as exc:
+        messages.error(request, exc.message)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已公示 {len(pubs)} 条检查结果")
+    return redirect("portal:manage")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def correct(request: HttpRequest, pk: int) -> HttpResponse:
+    user: Any = request.user
+    require(user, "publish")
+    pub = get_object_or_404(Publication.objects.restrict(user, "publish").select_related("inspection"), pk=pk)
+    s = pub.snapshot
+    initial = {"result_type": s["result_type"], "handling": s.get("handling", ""),
+               "result_notice_number": s.get("inspection", {}).get("result_notice_number", "")}
+    form = CorrectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        changes = {k: d[k] for k in ("result_type", "handling", "result_notice_number") if d[k] != initial[k]}
+        try:
+            new = actions.correct(user, pub, d["reason"], changes)
+        except actions.ActionRefused as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"已发布更正（第 {new.version} 版）")
+            return redirect("portal:result", new.pk)
+    return render(request, "portal/correct.html", {"pub": pub, "s": s, "form": form})
