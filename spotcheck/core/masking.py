@@ -11,6 +11,7 @@ from typing import Final
 
 __all__ = [
     "ID_NUMBER_PATTERN",
+    "LANDLINE_PATTERN",
     "MOBILE_PATTERN",
     "MASK_CHAR",
     "mask_id_number",
@@ -42,6 +43,18 @@ MOBILE_PATTERN: Final = re.compile(
     r"(?<![0-9A-Za-z+])"
     r"(?:(?:\+|00)?86[- ]?)?"
     r"(?P<number>1[3-9][0-9][- ]?[0-9]{4}[- ]?[0-9]{4})"
+    r"(?![0-9A-Za-z])"
+)
+
+# A fixed-line number: area code 0xx / 0xxx (optionally in brackets) then a 7-8 digit subscriber
+# number, written with ``-``, a space, brackets or nothing between them, optionally followed by an
+# extension (``-123`` / ``转123``). Not glued to other ASCII letters/digits. Groups ``area`` and
+# ``subscriber``.
+LANDLINE_PATTERN: Final = re.compile(
+    r"(?<![0-9A-Za-z])"
+    r"(?:\(|（)?(?P<area>0[1-9][0-9]{1,2})(?:\)|）)?[- ]?"
+    r"(?P<subscriber>[2-9][0-9]{6,7})"
+    r"(?:(?:-|转)[0-9]{1,5})?"
     r"(?![0-9A-Za-z])"
 )
 
@@ -97,11 +110,19 @@ def _mask_mobile_match(match: re.Match[str]) -> str:
     return match.group(0)[: match.start("number") - match.start(0)] + "".join(out)
 
 
-def scrub_personal_data(text: str) -> str:
-    """Mask every ID-number-looking token (:data:`ID_NUMBER_PATTERN`) and mobile number
-    (:data:`MOBILE_PATTERN`) in free text, e.g. before it is shown on a public page.
+def _mask_landline_match(match: re.Match[str]) -> str:
+    """Keep the area code and the last 2 digits of the subscriber number: ``0356-42****34``."""
+    sub = match.group("subscriber")
+    return match.group(0)[: match.start("subscriber") - match.start(0)] + _keep(sub, 2, 2)
 
-    Afterwards neither pattern matches the result.
+
+def scrub_personal_data(text: str) -> str:
+    """Mask every ID-number-looking token (:data:`ID_NUMBER_PATTERN`), mobile number
+    (:data:`MOBILE_PATTERN`) and fixed-line number (:data:`LANDLINE_PATTERN`) in free text, e.g.
+    before it is shown on a public page (an extension is dropped with the number it belongs to).
+
+    Afterwards none of the patterns matches the result.
     """
     scrubbed = ID_NUMBER_PATTERN.sub(lambda m: mask_id_number(m.group(0)), text)
-    return MOBILE_PATTERN.sub(_mask_mobile_match, scrubbed)
+    scrubbed = MOBILE_PATTERN.sub(_mask_mobile_match, scrubbed)
+    return LANDLINE_PATTERN.sub(_mask_landline_match, scrubbed)

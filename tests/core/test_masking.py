@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from spotcheck.core.codes import make_fixmedins_code, make_id_number, make_uscc
 from spotcheck.core.masking import (
     ID_NUMBER_PATTERN,
+    LANDLINE_PATTERN,
     MOBILE_PATTERN,
     mask_id_number,
     mask_name,
@@ -181,3 +183,18 @@ def test_scrub_result_never_matches_either_pattern(text: str) -> None:
 def test_fixmedins_codes_survive_scrubbing() -> None:
     text = "、".join(make_fixmedins_code("H", "140681", n) for n in range(50))
     assert scrub_personal_data(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("电话 0356-4221234", "电话 0356-42***34"),
+        ("（0356）4221234", "（0356）42***34"),
+        ("010 62345678", "010 62****78"),
+        ("编码 H14068100012 不是电话", "编码 H14068100012 不是电话"),
+        ("金额 12600.00 元", "金额 12600.00 元"),
+    ],
+)
+def test_scrub_masks_fixed_line_numbers(text: str, expected: str) -> None:
+    assert scrub_personal_data(text) == expected
+    assert not LANDLINE_PATTERN.search(scrub_personal_data(text))
