@@ -1,11 +1,14 @@
 """Every write to the directories. Views, the API, imports and the CLI call these, never ``save()``.
 
 Each function validates (``full_clean``), checks the actor's permission and area, writes, and
-appends an audit event with before/after snapshots, all in one transaction.
+appends an audit event with before/after snapshots, all in one transaction. Other apps reuse
+:func:`create`, :func:`update` and :func:`delete` with their own permission ``action`` (planning:
+``plan``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.db import models, transaction
@@ -30,28 +33,47 @@ def _region_of(obj: models.Model) -> str | None:
     return getattr(obj, "audit_region_code", None)
 
 
-def create(actor: Any, model: type[models.Model], data: dict[str, Any], *, reason: str = "") -> models.Model:
-    """Create a ``model`` row from ``data``; raises ``ValidationError`` / ``PermissionDenied``."""
+#: ``check(obj)``: extra validation run after ``full_clean`` (raises ``ValidationError``).
+Check = Callable[[Any], None]
+
+
+def create(
+    actor: Any, model: type[models.Model], data: dict[str, Any], *, reason: str = "", action: str = "change",
+    exclude: Collection[str] | None = None, check: Check | None = None,
+) -> models.Model:
+    """Create a ``model`` row from ``data``; raises ``ValidationError`` / ``PermissionDenied``.
+
+    ``action`` is the permission checked in the row's area (``change`` for the directories, ``plan``
+    for item lists and plans); ``exclude`` is passed to ``full_clean`` and ``check`` runs after it.
+    """
     obj = model(**data)
-    obj.full_clean()
-    require(actor, "change", _region_of(obj))
+    obj.full_clean(exclude=exclude)
+    if check:
+        check(obj)
+    require(actor, action, _region_of(obj))
     with transaction.atomic():
         obj.save()
         record(actor, "create", obj, after=snapshot(obj), reason=reason)
     return obj
 
 
-def update(actor: Any, obj: models.Model, data: dict[str, Any], *, reason: str = "") -> bool:
+def update(
+    actor: Any, obj: models.Model, data: dict[str, Any], *, reason: str = "", action: str = "change",
+    exclude: Collection[str] | None = None, check: Check | None = None,
+) -> bool:
     """Apply ``data`` to ``obj``; returns False (and records nothing) when nothing changed.
 
-    The actor must be allowed to change the row both where it is and where it would move to.
+    The actor must be allowed ``action`` on the row both where it is and where it would move to;
+    ``exclude`` and ``check`` as for :func:`create`.
     """
-    require(actor, "change", _region_of(obj))
+    require(actor, action, _region_of(obj))
     before = snapshot(obj)
     for key, value in data.items():
         setattr(obj, key, value)
-    obj.full_clean()
-    require(actor, "change", _region_of(obj))
+    obj.full_clean(exclude=exclude)
+    if check:
+        check(obj)
+    require(actor, action, _region_of(obj))
     after = snapshot(obj)
     diff = changed_fields(before, after)
     if not diff:
@@ -62,9 +84,14 @@ def update(actor: Any, obj: models.Model, data: dict[str, Any], *, reason: str =
     return True
 
 
-def delete(actor: Any, obj: models.Model, *, reason: str) -> None:
-    """Delete ``obj`` (only rows nothing else references; history stays in the audit chain)."""
-    require(actor, "change", _region_of(obj))
+def delete(actor: Any, obj: models.Model, *, reason: str, action: str = "change", check: Check | None = None) -> None:
+    """Delete ``obj`` (only rows nothing else references; history stays in the audit chain).
+
+    ``check(obj)`` runs after the permission check and may refuse with ``ValidationError``.
+    """
+    require(actor, action, _region_of(obj))
+    if check:
+        check(obj)
     with transaction.atomic():
         record(actor, "delete", obj, before=snapshot(obj), reason=reason)
         obj.delete()

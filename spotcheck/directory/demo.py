@@ -580,12 +580,15 @@ def departments() -> list[tuple[str, str, str, str]]:
 # --------------------------------------------------------------------------------------------
 # inspectors
 
-#: The demo's reference task (阳城 2023 work plan): 5% of an area's institutions, credit-scaled,
-#: teams of 2 医保局 + 1 市监局 + 1 卫健/卫体局, at most 3 institutions per inspector.
+#: The demo's reference task (阳城 2023 work plan): 5% of an area's institutions, flat or
+#: credit-scaled, teams of 2 医保局 + 1 市监局 + 1 卫健/卫体局, at most 3 institutions per inspector.
 DEMO_TASK_RATIO = Fraction(5, 100)
 DEMO_TEAM: dict[str, int] = {
     DepartmentKind.HEALTHCARE_SECURITY: 2, DepartmentKind.MARKET_REGULATION: 1, DepartmentKind.HEALTH_COMMISSION: 1,
 }
+#: The city's reference task covers all of its areas at once (the 朔州 2023 example: teams of
+#: 1 市医保局 + 1 市医保中心): those two city departments are sized for the sum of the areas' tasks.
+CITY_TEAM: dict[str, int] = {DepartmentKind.HEALTHCARE_SECURITY: 1, DepartmentKind.INSURANCE_CENTER: 1}
 DEMO_CAP = 3
 #: At least this many usable inspectors in every 市监局 and 卫健 department.
 MIN_JOINT_STAFF = 3
@@ -597,9 +600,13 @@ UNUSABLE_SHARE = Fraction(1, 4)  # of the usable count
 UNUSABLE_STATES = Weighted(("expired", 8), ("no_cert", 5), ("on_leave", 5), ("transferred", 2))
 #: Spare usable inspectors (may have a current absence or a conflict), as a share of the need.
 SPARE_SHARE = Fraction(10, 100)
-#: Default total is what the staffing rule asks for, but never more than this (benchmarks).
-MAX_DEFAULT_INSPECTORS = 20_000
+#: Default total is what the staffing rule asks for, but never more than this (benchmarks; the
+#: 100,000-institution benchmark directory asks for about 21,300).
+MAX_DEFAULT_INSPECTORS = 25_000
 CERT_YEARS = 5
+#: Certificates of drawable inspectors are valid from on or before this day (the loadable example
+#: plans of ``spotcheck planning load-examples`` are for 2023) to at least a year after ``today``.
+CERT_COVERS_FROM = dt.date(2023, 1, 1)
 #: Share of inspectors with a past absence, and of spare inspectors with a current/upcoming one.
 PAST_ABSENCE_SHARE = 0.05
 CURRENT_ABSENCE_SHARE = 0.4
@@ -609,19 +616,20 @@ CONFLICT_SHARE = 0.03
 
 def task_size(strata: Mapping[tuple[str, str], int], multipliers: Mapping[str, Any], ungraded_grade: str,
               ratio: Fraction = DEMO_TASK_RATIO) -> int:
-    """Upper bound of how many institutions a credit-scaled draw at ``ratio`` takes from one area.
+    """Upper bound of how many institutions a draw at ``ratio`` takes from one area, credit-scaled
+    or flat (the 阳城 2023 task is flat, the 朔州 one credit-scaled).
 
     ``strata`` maps ``(kind, credit grade)`` → population (grade ``""`` = 未评级, drawn as
     ``ungraded_grade``); ``multipliers`` is the ``draw.grade_multipliers`` policy (``[num, den]`` or
-    ``"full"``). Each stratum is rounded up, the largest any rounding policy gives.
+    ``"full"``). Each stratum takes the larger of its flat and credit-scaled sizes, rounded up (the
+    largest any rounding policy gives).
     """
     total = 0
     for (_kind, grade), population in strata.items():
         factor = multipliers.get(grade or ungraded_grade, [1, 1])
-        if factor == "full":
-            total += population
-        else:
-            total += min(population, math.ceil(population * ratio * Fraction(factor[0], factor[1])))
+        flat = math.ceil(population * ratio)
+        scaled = population if factor == "full" else math.ceil(population * ratio * Fraction(factor[0], factor[1]))
+        total += min(population, max(flat, scaled))
     return total
 
 
@@ -642,11 +650,15 @@ class StaffCell:
         return self.usable + self.spare + self.unusable
 
 
+def team_need(drawn: int, team: Mapping[str, int]) -> dict[str, int]:
+    """Usable inspectors each department kind of ``team`` (kind → people per team) needs so that
+    ``drawn`` institutions can be staffed at :data:`DEMO_CAP` institutions per inspector."""
+    return {kind: max(per_team, math.ceil(per_team * drawn / DEMO_CAP)) for kind, per_team in team.items()}
+
+
 def staff_need(drawn: int) -> dict[str, int]:
     """Usable inspectors each department kind needs so that ``drawn`` institutions can be staffed."""
-    need = {
-        kind: max(per_team, math.ceil(per_team * drawn / DEMO_CAP)) for kind, per_team in DEMO_TEAM.items()
-    }
+    need = team_need(drawn, DEMO_TEAM)
     for kind in (DepartmentKind.MARKET_REGULATION, DepartmentKind.HEALTH_COMMISSION):
         need[kind] = max(need[kind], MIN_JOINT_STAFF)
     for kind, divisor in OTHER_STAFF_DIVISOR.items():
@@ -654,19 +666,30 @@ def staff_need(drawn: int) -> dict[str, int]:
     return need
 
 
+def city_need(drawn_by_area: Mapping[str, int]) -> dict[str, int]:
+    """The city's departments: like an average area, but its 医保局 and 医保中心 (:data:`CITY_TEAM`)
+    can staff one task over all of the city's areas (the sum of their :func:`task_size`)."""
+    average = math.ceil(Fraction(sum(drawn_by_area.values()), max(1, len(drawn_by_area))))
+    city_wide = sum(n for code, n in drawn_by_area.items()
+                    if code in AREA_BY_CODE and AREA_BY_CODE[code].city == CITY_NAME)
+    need = staff_need(average)
+    for kind, n in team_need(city_wide, CITY_TEAM).items():
+        need[kind] = max(need[kind], n)
+    return need
+
+
 def staff_plan(drawn_by_area: Mapping[str, int], total: int | None = None) -> list[StaffCell]:
     """Inspector counts per (region, department kind) for the city and each area.
 
-    ``drawn_by_area`` is :func:`task_size` per area code; the city is staffed like an average area.
-    Without ``total`` the plan is what :func:`staff_need` asks for (capped at
+    ``drawn_by_area`` is :func:`task_size` per area code; the city is staffed by :func:`city_need`.
+    Without ``total`` the plan is what those functions ask for (capped at
     :data:`MAX_DEFAULT_INSPECTORS`); with ``total`` the cells are scaled to it, which may leave
     departments short of the need.
     """
-    average = math.ceil(Fraction(sum(drawn_by_area.values()), max(1, len(drawn_by_area))))
-    drawn = {**drawn_by_area, CITY_CODE: average}
     cells = []
     for code in DEMO_REGION_CODES:
-        for kind, usable in staff_need(drawn[code]).items():
+        need = city_need(drawn_by_area) if code == CITY_CODE else staff_need(drawn_by_area.get(code, 0))
+        for kind, usable in need.items():
             spare = max(1, math.ceil(usable * SPARE_SHARE))
             cells.append(StaffCell(code, kind, usable, spare, math.ceil((usable + spare) * UNUSABLE_SHARE), usable))
     planned = sum(c.total for c in cells)
@@ -709,8 +732,10 @@ def region_inspectors(seed: int, region_code: str, cells: Sequence[StaffCell], d
     """Unsaved inspectors of one region (city or area), department by department.
 
     ``department_ids`` maps department kind → pk. Usable and spare inspectors hold a certificate
-    valid from before ``today`` to at least ~1 year after it; only spare ones get an absence that
-    overlaps the coming two months, so the usable ones alone meet :func:`staff_need`.
+    valid from on or before :data:`CERT_COVERS_FROM` (and before ``today``) to at least a year after
+    ``today``, so they can be drawn for the 2023 example tasks as well as for a task starting now;
+    only spare ones get an absence that overlaps the coming two months, so the usable ones alone meet
+    :func:`staff_need`.
     """
     rng = rng_for(seed, "inspectors", region_code)
     city = region_code == CITY_CODE
@@ -737,8 +762,10 @@ def region_inspectors(seed: int, region_code: str, cells: Sequence[StaffCell], d
                     valid_to = today - dt.timedelta(days=rng.randint(1, 700))
                     valid_from = _add_years(valid_to, -CERT_YEARS) + dt.timedelta(days=1)
                 else:
-                    valid_from = today - dt.timedelta(days=rng.randint(30, 365 * (CERT_YEARS - 1)))
-                    valid_to = _add_years(valid_from, CERT_YEARS) - dt.timedelta(days=1)
+                    valid_from = min(today - dt.timedelta(days=rng.randint(30, 365 * (CERT_YEARS - 1))),
+                                     CERT_COVERS_FROM - dt.timedelta(days=rng.randint(0, 365 * 2)))
+                    valid_to = max(_add_years(valid_from, CERT_YEARS) - dt.timedelta(days=1),
+                                   today + dt.timedelta(days=rng.randint(365, 365 * CERT_YEARS)))
                 cert_serials[valid_from.year] += 1
                 cert = f"晋{region_code}{valid_from.year}{cert_serials[valid_from.year]:04d}"
             role = InspectorRole.ENFORCEMENT

@@ -1,7 +1,9 @@
 """Every write to item lists, plans and tasks. Views, the API and the CLI call these, never ``save()``.
 
 Each function validates, checks ``require(actor, "plan", region)`` (where the row is and where it
-would move to), writes, and appends an audit event with before/after, in one transaction.
+would move to), writes, and appends an audit event with before/after, in one transaction. Item
+lists, items and plans go through ``directory.actions`` (``create``/``update``/``delete`` with
+``action="plan"``); tasks, whose state spans several tables, are written here.
 Command-line callers pass ``directory.io.SYSTEM_ACTOR`` (every permission, audited as ``cli``).
 Task status is not written here: the draws app owns it. Once a task has a draw its draw fields
 (``models.DRAW_FIELDS``) and team slots are fixed.
@@ -10,7 +12,7 @@ Task status is not written here: the draws app owns it. Once a task has a draw i
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +24,7 @@ from spotcheck import policy
 from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import record
 from spotcheck.core.codes import fixmedins_region, region_contains, region_prefix
-from spotcheck.directory.actions import changed_fields, snapshot
+from spotcheck.directory.actions import changed_fields, create, delete, snapshot, update
 from spotcheck.directory.models import Department, Institution
 
 from .io import ITEM_COLUMNS, SCOPE_CODE_COLUMN, ItemRow, check_codes
@@ -50,44 +52,8 @@ def _user(actor: Any) -> Any:
 
 #: ``created_by`` is empty for the CLI's system actor; it is set by the action, never by the caller.
 _NOT_CLEANED = ["created_by"]
-
-
-def _create(actor: Any, obj: models.Model, reason: str, check: Callable[[Any], None] | None = None) -> Any:
-    obj.full_clean(exclude=_NOT_CLEANED)
-    if check:
-        check(obj)
-    _require(actor, obj.audit_region_code)  # type: ignore[attr-defined]
-    with transaction.atomic():
-        obj.save()
-        record(actor, "create", obj, after=snapshot(obj), reason=reason)
-    return obj
-
-
-def _update(
-    actor: Any, obj: models.Model, data: dict[str, Any], reason: str, check: Callable[[Any], None] | None = None
-) -> bool:
-    """Apply ``data``; False (nothing recorded) when nothing changed."""
-    _require(actor, obj.audit_region_code)  # type: ignore[attr-defined]
-    before = snapshot(obj)
-    for key, value in data.items():
-        setattr(obj, key, value)
-    obj.full_clean(exclude=_NOT_CLEANED)
-    if check:
-        check(obj)
-    _require(actor, obj.audit_region_code)  # type: ignore[attr-defined]
-    diff = changed_fields(before, snapshot(obj))
-    if not diff:
-        return False
-    with transaction.atomic():
-        obj.save()
-        record(actor, "update", obj, before={k: before[k] for k in diff}, after=diff, reason=reason)
-    return True
-
-
-def _delete(actor: Any, obj: models.Model, reason: str) -> None:
-    with transaction.atomic():
-        record(actor, "delete", obj, before=snapshot(obj), reason=reason)
-        obj.delete()
+#: How item lists, items and plans are written: ``directory.actions`` with the ``plan`` permission.
+_WRITE: dict[str, Any] = {"action": "plan", "exclude": _NOT_CLEANED}
 
 
 # --------------------------------------------------------------------------------------------
@@ -95,11 +61,11 @@ def _delete(actor: Any, obj: models.Model, reason: str) -> None:
 
 
 def create_item_list(actor: Any, data: dict[str, Any], *, reason: str = "") -> ItemList:
-    return _create(actor, ItemList(**data), reason)
+    return create(actor, ItemList, data, reason=reason, **_WRITE)
 
 
 def update_item_list(actor: Any, item_list: ItemList, data: dict[str, Any], *, reason: str = "") -> bool:
-    return _update(actor, item_list, data, reason)
+    return update(actor, item_list, data, reason=reason, **_WRITE)
 
 
 def delete_item_list(actor: Any, item_list: ItemList, *, reason: str) -> None:
@@ -135,24 +101,26 @@ def next_item_seq(item_list: ItemList) -> int:
 
 def create_item(actor: Any, item_list: ItemList, data: dict[str, Any], *, reason: str = "") -> CheckItem:
     """Add an item (序号 defaults to the next free one); the ratio is parsed from ``ratio_text``."""
-    item = CheckItem(item_list=item_list, **data)
-    if not item.seq:
-        item.seq = next_item_seq(item_list)
-    return _create(actor, item, reason, check=_apply_ratio)
+    data = {**data, "item_list": item_list}
+    if not data.get("seq"):
+        data["seq"] = next_item_seq(item_list)
+    return create(actor, CheckItem, data, reason=reason, check=_apply_ratio, **_WRITE)
 
 
 def update_item(actor: Any, item: CheckItem, data: dict[str, Any], *, reason: str = "") -> bool:
     """Change an item within its list; ratio_num/ratio_den follow ``ratio_text``."""
     data = {k: v for k, v in data.items() if k not in ("item_list", "item_list_id", "ratio_num", "ratio_den")}
-    return _update(actor, item, data, reason, check=_apply_ratio)
+    return update(actor, item, data, reason=reason, check=_apply_ratio, **_WRITE)
 
 
-def delete_item(actor: Any, item: CheckItem, *, reason: str) -> None:
-    _require(actor, item.item_list.region_id)
+def _check_item_unused(item: CheckItem) -> None:
     task = Task.objects.filter(items=item).first()
     if task is not None:
         raise ValidationError(f"抽查事项“{item}”已被任务“{task}”引用，不能删除")
-    _delete(actor, item, reason)
+
+
+def delete_item(actor: Any, item: CheckItem, *, reason: str) -> None:
+    delete(actor, item, reason=reason, action="plan", check=_check_item_unused)
 
 
 _COLUMN_OF = {attr: column for column, attr in ITEM_COLUMNS.items()} | {"ratio_num": "检查比例", "ratio_den": "检查比例"}
@@ -234,19 +202,21 @@ def _check_plan(actor: Any, plan: Plan) -> None:
 
 
 def create_plan(actor: Any, data: dict[str, Any], *, reason: str = "") -> Plan:
-    plan = Plan(created_by=_user(actor), **data)
-    return _create(actor, plan, reason, check=lambda p: _check_plan(actor, p))
+    data = {**data, "created_by": _user(actor)}
+    return create(actor, Plan, data, reason=reason, check=lambda p: _check_plan(actor, p), **_WRITE)
 
 
 def update_plan(actor: Any, plan: Plan, data: dict[str, Any], *, reason: str = "") -> bool:
-    return _update(actor, plan, data, reason, check=lambda p: _check_plan(actor, p))
+    return update(actor, plan, data, reason=reason, check=lambda p: _check_plan(actor, p), **_WRITE)
+
+
+def _check_plan_empty(plan: Plan) -> None:
+    if plan.tasks.exists():
+        raise ValidationError("计划下还有任务，不能删除")
 
 
 def delete_plan(actor: Any, plan: Plan, *, reason: str) -> None:
-    _require(actor, plan.region_id)
-    if plan.tasks.exists():
-        raise ValidationError("计划下还有任务，不能删除")
-    _delete(actor, plan, reason)
+    delete(actor, plan, reason=reason, action="plan", check=_check_plan_empty)
 
 
 # --------------------------------------------------------------------------------------------

@@ -122,6 +122,32 @@ def test_plan_spreads_large_counts_within_code_capacity():
         demo.institution_plan(demo.capacity() + 1)
 
 
+def test_drawable_certificates_cover_2023_and_the_coming_year():
+    cells = [demo.StaffCell("140522", DepartmentKind.HEALTHCARE_SECURITY, 40, 5, 15, 40)]
+    for today in (TODAY, dt.date(2031, 2, 28), dt.date(2022, 6, 1)):
+        rows = list(demo.region_inspectors(1, "140522", cells, {DepartmentKind.HEALTHCARE_SECURITY: 1}, today))
+        drawable = [g.inspector for g in rows if g.inspector.status == InspectorStatus.ON_DUTY
+                    and g.inspector.cert_number and g.inspector.cert_valid_to >= today]
+        assert len(drawable) >= 45
+        for insp in drawable:
+            assert insp.cert_valid_from <= min(demo.CERT_COVERS_FROM, today - dt.timedelta(days=30)), insp.number
+            assert insp.cert_valid_to >= today + dt.timedelta(days=365), insp.number
+        assert [(i.number, i.cert_valid_from) for i in (g.inspector for g in rows)] == [
+            (g.inspector.number, g.inspector.cert_valid_from)
+            for g in demo.region_inspectors(1, "140522", cells, {DepartmentKind.HEALTHCARE_SECURITY: 1}, today)
+        ]
+
+
+def test_city_departments_are_sized_for_all_of_the_city_s_areas():
+    drawn = {code: 10 + i for i, code in enumerate(AREA_CODES)}
+    city_wide = sum(n for code, n in drawn.items() if demo.AREA_BY_CODE[code].city == demo.CITY_NAME)
+    plan = {(c.region_code, c.kind): c for c in demo.staff_plan(drawn)}
+    for kind in (DepartmentKind.HEALTHCARE_SECURITY, DepartmentKind.INSURANCE_CENTER):
+        assert plan[(demo.CITY_CODE, kind)].usable >= math.ceil(city_wide / demo.DEMO_CAP), kind
+    assert plan[("140522", DepartmentKind.HEALTHCARE_SECURITY)].usable == math.ceil(2 * drawn["140522"] / 3)
+    assert plan[(demo.CITY_CODE, DepartmentKind.MARKET_REGULATION)].usable < city_wide / demo.DEMO_CAP
+
+
 def test_allocate_is_exact_and_respects_caps():
     assert demo.allocate(10, [1, 1, 1]) == [4, 3, 3]
     assert demo.allocate(100, [90, 10], [50, 80]) == [50, 50]
@@ -199,6 +225,33 @@ def test_default_size_staffs_a_five_percent_task_in_every_area():
         assert codes.region_contains(c.inspector.region_id, c.institution.region_id)
         assert c.valid_to is None or c.valid_to > c.valid_from
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_default_demo_staffs_both_2023_example_tasks():
+    """``demo-data --seed 1`` + ``planning load-examples --year 2023``: freezing each example task
+    and checking its staffing reports no shortage (certificates cover 2023, the city departments
+    are sized for the city-wide 朔州 task)."""
+    from spotcheck.draws import actions as draws
+    from spotcheck.planning.models import Task
+
+    generate(seed=1)
+    call_command("planning", "load-examples", "--year", "2023", stdout=StringIO())
+    tasks = {t.region_id: t for t in Task.objects.all()}
+    assert set(tasks) == {"140522", demo.CITY_CODE}
+    for code, username in (("140522", "demo-county"), (demo.CITY_CODE, "demo-city")):
+        actor = User.objects.get(username=username)
+        draw = draws.freeze(actor, tasks[code])
+        targets = sum(s["sample_size"] for s in draws.preview_sizes(draw).values())
+        assert targets >= (15 if code == "140522" else 40), (code, targets)  # a real task, not a token one
+        report = draws.check_staffing(actor, draw)
+        assert report["ok"] and report["short"] == [] and report["failures"] == 0, report["message"]
+        slots = {s.department.name: s.count for s in tasks[code].slots.select_related("department")}
+        assert {d["department"]: d["needed"] for d in report["departments"]} == {
+            name: count * targets for name, count in slots.items()
+        }
+        for dept in report["departments"]:
+            assert dept["capacity"] >= dept["needed"] > 0, dept
 
 
 @pytest.mark.django_db
