@@ -14,10 +14,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from .context import current_request_id
 from .models import GENESIS, AuditEvent, ChainHead
+
+
+def wall_clock() -> dt.datetime:
+    """The real time of a write. Deliberately not ``timezone.now`` (which the demo's replay of past
+    tasks sets to past dates): the audit log always says when a write actually happened."""
+    return dt.datetime.now(tz=dt.UTC)
 
 
 def _default(value: Any) -> Any:
@@ -79,7 +84,7 @@ def record(
         head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
         event = AuditEvent(
             seq=head.last_seq + 1,
-            at=timezone.now(),
+            at=wall_clock(),
             actor=actor if getattr(actor, "pk", None) else None,
             actor_name=getattr(actor, "username", "") or (actor if isinstance(actor, str) else "system"),
             action=action,
@@ -123,7 +128,7 @@ def record_many(actor: Any, events: list[Pending], batch_size: int = 2000) -> in
     actor_name = getattr(actor, "username", "") or (actor if isinstance(actor, str) else "system")
     with transaction.atomic():
         head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
-        seq, prev, now = head.last_seq, head.last_hash, timezone.now()
+        seq, prev, now = head.last_seq, head.last_hash, wall_clock()
         rows = []
         for p in events:
             seq += 1

@@ -59,7 +59,7 @@ _MEMBER_RE = re.compile(r"([^、（]+)（([^，（]+)，([^）]+)）")
 def load_demo() -> dict[str, Task]:
     """Demo directory and accounts plus the 2023 examples; returns the tasks by area code."""
     out = stdio.StringIO()
-    call_command("demo_data", "--seed", "1", "--institutions", "400", stdout=out, stderr=out)
+    call_command("demo_data", "--seed", "1", "--institutions", "400", "--no-history", stdout=out, stderr=out)
     call_command("planning", "load-examples", "--year", "2023", stdout=out)
     tasks = {t.region_id: t for t in Task.objects.select_related("plan")}
     assert set(tasks) == {demo.CITY_CODE, f.YANGCHENG}, out.getvalue()

@@ -55,6 +55,7 @@ class Run:
     inspectors: int | None
     accounts: bool
     today: dt.date
+    history: bool = True
     say: Callable[[str], None]
     warn: Callable[[str], None]
     department_ids: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -223,6 +224,19 @@ def create_accounts(run: Run) -> None:
     run.counts["accounts"] = len(demo.DEMO_ACCOUNTS)
 
 
+def replay_history(run: Run) -> None:
+    """The 2023 example tasks run through the real workflow (drawn, inspected, published)."""
+    if not (run.accounts and run.history):
+        run.say("  跳过（--no-history 或 --no-accounts）")
+        return
+    from spotcheck.directory import demo_history
+    from spotcheck.planning.examples import load_examples
+
+    load_examples(ACTOR, 2023)
+    counts = demo_history.replay(say=run.say)
+    run.counts.update({f"history_{k}": v for k, v in counts.items()})
+
+
 #: The generation, in order. Append a step to extend the demo.
 STEPS: list[tuple[str, Callable[[Run], None]]] = [
     ("部门", create_departments),
@@ -230,6 +244,7 @@ STEPS: list[tuple[str, Callable[[Run], None]]] = [
     ("检查人员", create_inspectors),
     ("回避登记", create_conflicts),
     ("演示账号", create_accounts),
+    ("2023 年示例任务（抽取、检查、公示）", replay_history),
 ]
 
 
@@ -308,6 +323,8 @@ class Command(BaseCommand):
         parser.add_argument("--inspectors", type=int, default=None, metavar="M",
                             help="检查人员总数（默认按各区域 5%% 参考任务的配置需要计算）")
         parser.add_argument("--no-accounts", action="store_true", help="不创建演示账号（基准测试用）")
+        parser.add_argument("--no-history", action="store_true",
+                            help="不生成 2023 年示例任务的抽取、检查和公示记录（需要演示账号）")
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--if-empty", action="store_true", help="已有机构时什么也不做")
         mode.add_argument("--reset", action="store_true", help="先删除以前生成的演示数据，再重新生成")
@@ -330,6 +347,7 @@ class Command(BaseCommand):
 
         run = Run(
             seed=opts["seed"], institutions=total, inspectors=inspectors, accounts=not opts["no_accounts"],
+            history=not opts["no_history"],
             today=timezone.localdate(), say=self._say, warn=lambda m: self.stderr.write(self.style.WARNING(m)),
         )
         started = time.perf_counter()
