@@ -13,7 +13,7 @@ import io
 from typing import Any
 
 import docx
-from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -25,6 +25,7 @@ from .layout import (
     BODY_PT,
     FOOTER_PT,
     HEADING_PT,
+    ISSUER_PT,
     MONO_PT,
     NUMBER_PT,
     PAGE_MARGINS_MM,
@@ -33,7 +34,7 @@ from .layout import (
     TABLE_PT,
     TITLE_PT,
 )
-from .model import Align, Document, Fields, Heading, Paragraph, Signatures, Table
+from .model import Align, Closing, Document, Fields, Heading, Paragraph, Signatures, Table
 
 LATIN, SONG, HEI, MONO = "Times New Roman", "宋体", "黑体", "Courier New"
 LABEL_FILL, HEADING_FILL = "F2F2F2", "E6E6E6"
@@ -170,6 +171,9 @@ def render_docx(doc: Document) -> bytes:
 
 
 def _title(document: Any, first: DocxParagraph, doc: Document) -> None:
+    if doc.issuer:
+        _official_title(document, first, doc)
+        return
     first.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _run(first, doc.title, size=TITLE_PT, bold=True)
     _spacing(first, after=4, line=1.2)
@@ -187,6 +191,32 @@ def _title(document: Any, first: DocxParagraph, doc: Document) -> None:
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         _run(p, doc.subtitle, size=SMALL_PT)
         _spacing(p, before=6)
+
+
+def _official_title(document: Any, first: DocxParagraph, doc: Document) -> None:
+    """执法文书 style: the authority, the letter-spaced title, the 文号 right-aligned, no rule."""
+    first.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _run(first, doc.issuer, size=ISSUER_PT, bold=True)
+    _spacing(first, after=2, line=1.2)
+    title = document.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _run(title, doc.title, size=TITLE_PT, bold=True)
+    _spacing(title, after=6, line=1.2)
+    if len(doc.title) <= SPACED_TITLE_CHARS:
+        _letter_spacing(title, TITLE_PT * 0.25)
+    for text, size in ((doc.number, NUMBER_PT), (doc.subtitle, SMALL_PT)):
+        if text:
+            p = document.add_paragraph()
+            p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            _run(p, text, size=size)
+            _spacing(p, line=1.2)
+    document.paragraphs[-1].paragraph_format.space_after = Pt(8)
+
+
+def _min_height(row: Any, mm: float) -> None:
+    if mm:
+        row.height = Mm(mm)
+        row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
 
 
 def _heading(document: Any, block: Heading) -> None:
@@ -251,6 +281,7 @@ def _fields(document: Any, block: Fields) -> None:
     label_w = int(min(max(Pt(TABLE_PT * (longest + 2)), total * 0.18), total * 0.32))
     table = _new_table(document, len(block.rows), [label_w, total - label_w])
     for row, field in zip(table.rows, block.rows, strict=True):
+        _min_height(row, field.height)
         _row_flag(row, "w:cantSplit")
         _cell(row.cells[0], field.label, width=label_w, align="center", east_asia=HEI, fill=LABEL_FILL)
         _cell(row.cells[1], field.value or "—", width=total - label_w, mono=field.mono)
@@ -268,6 +299,7 @@ def _table(document: Any, block: Table) -> None:
     for cell, column, width in zip(head.cells, block.columns, widths, strict=True):
         _cell(cell, column.title, width=width, align="center", east_asia=HEI, fill=HEADING_FILL)
     for row, cells in zip(table.rows[1:], block.rows, strict=True):
+        _min_height(row, block.row_height)
         _row_flag(row, "w:cantSplit")
         for cell, column, width, text in zip(row.cells, block.columns, widths, cells, strict=True):
             _cell(cell, text, width=width, align=column.align, mono=column.mono)
@@ -311,4 +343,19 @@ def _signatures(document: Any, block: Signatures) -> None:
         blank._tc.get_or_add_tcPr().insert_element_before(borders, "w:shd", *_AFTER_TC_SHD)
 
 
-_RENDER = {Heading: _heading, Paragraph: _paragraph, Fields: _fields, Table: _table, Signatures: _signatures}
+def _closing(document: Any, block: Closing) -> None:
+    """Issuer (with the place of the seal) and date right-aligned, centred on each other, room above."""
+    issuer = f"{block.issuer}{block.seal}"
+    pad = max(len(issuer), len(block.date))
+    for i, text in enumerate((issuer, block.date)):
+        p = document.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        p.paragraph_format.right_indent = Pt(BODY_PT * (2 + (pad - len(text)) / 2))
+        p.paragraph_format.keep_with_next = i == 0 or None
+        if i == 0:
+            p.paragraph_format.space_before = Pt(36)
+        _run(p, text)
+
+
+_RENDER = {Heading: _heading, Paragraph: _paragraph, Fields: _fields, Table: _table, Signatures: _signatures,
+           Closing: _closing}

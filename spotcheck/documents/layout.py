@@ -4,6 +4,7 @@ PAGE_MARGINS_MM = {"left": 25.0, "top": 25.0, "right": 20.0, "bottom": 20.0}
 
 TITLE_PT = 20  # 二号 is 22; 20 keeps long titles on one line
 NUMBER_PT = 12
+ISSUER_PT = 18  # the issuing authority above the title of a 执法文书 (小二)
 HEADING_PT = 14  # 四号
 BODY_PT = 12  # 小四
 SMALL_PT = 10.5  # 五号

@@ -68,6 +68,7 @@ class Field:
     label: str
     value: str
     mono: bool = False
+    height: float = 0  # minimum row height in mm (room to write by hand), 0 = fit the text
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class Table:
 
     columns: tuple[Column, ...]
     rows: tuple[tuple[str, ...], ...]
+    row_height: float = 0  # minimum height of the body rows in mm (e.g. room for a signature)
 
 
 @dataclass(frozen=True)
@@ -102,18 +104,32 @@ class Signatures:
     labels: tuple[str, ...]
 
 
-Block = Heading | Paragraph | Fields | Table | Signatures
+@dataclass(frozen=True)
+class Closing:
+    """The issuing authority and date at the foot of a letter, right-aligned, with room above for
+    the seal: ``阳城县医疗保障局（印章）`` / ``2023年10月15日``."""
+
+    issuer: str
+    date: str
+    seal: str = "（印章）"
+
+
+Block = Heading | Paragraph | Fields | Table | Signatures | Closing
 
 
 @dataclass
 class Document:
-    """Title, 文号 and blocks of one document (A4 portrait)."""
+    """Title, 文号 and blocks of one document (A4 portrait).
+
+    With ``issuer`` (执法文书 style) the authority's name is printed above the title and the 文号
+    right-aligned below it, without the rule; otherwise the 文号 is centred above a rule."""
 
     title: str
     number: str = ""
     subtitle: str = ""
     subject: str = ""
     author: str = "SpotCheck"
+    issuer: str = ""
     blocks: list[Block] = field(default_factory=list)
     _headings: int = field(default=0, init=False, repr=False)
 
@@ -136,16 +152,23 @@ class Document:
             self.blocks.append(Fields(items))
         return self
 
-    def table(self, columns: Iterable[Column], rows: Iterable[Iterable[str]]) -> Document:
-        """Append a table; every row must have one cell per column."""
+    def table(self, columns: Iterable[Column], rows: Iterable[Iterable[str]], *,
+              row_height: float = 0) -> Document:
+        """Append a table; every row must have one cell per column. ``row_height``: minimum height
+        (mm) of the body rows, e.g. to sign in."""
         cols = tuple(columns)
         body = tuple(tuple(str(c) for c in row) for row in rows)
         for i, row in enumerate(body, start=1):
             if len(row) != len(cols):
                 raise ValueError(f"table row {i} has {len(row)} cells, expected {len(cols)}")
-        self.blocks.append(Table(cols, body))
+        self.blocks.append(Table(cols, body, row_height=row_height))
         return self
 
     def signatures(self, *labels: str) -> Document:
         self.blocks.append(Signatures(labels or ("经办人", "审批人", "日期")))
+        return self
+
+    def closing(self, issuer: str, date: str, seal: str = "（印章）") -> Document:
+        """Append the issuer, the place of the seal and the date (right-aligned)."""
+        self.blocks.append(Closing(issuer, date, seal))
         return self

@@ -19,6 +19,7 @@ from .layout import (
     BODY_PT,
     FOOTER_PT,
     HEADING_PT,
+    ISSUER_PT,
     MONO_PT,
     NUMBER_PT,
     PAGE_MARGINS_MM,
@@ -28,7 +29,7 @@ from .layout import (
     TITLE_PT,
 )
 from .linebreak import wrap
-from .model import Document, Fields, Heading, Paragraph, Signatures, Table
+from .model import Closing, Document, Fields, Heading, Paragraph, Signatures, Table
 
 LINE_SPACING = 1.6  # body line height as a multiple of the font size
 TABLE_LINE_SPACING = 1.45
@@ -121,6 +122,9 @@ def render_pdf(doc: Document, fonts: FontSet | None = None) -> bytes:
 
 
 def _title(pdf: _Pdf, doc: Document) -> None:
+    if doc.issuer:
+        _official_title(pdf, doc)
+        return
     f = pdf.faces
     short = len(doc.title) <= SPACED_TITLE_CHARS
     if short:  # 公文 style: a short title is letter-spaced
@@ -140,6 +144,26 @@ def _title(pdf: _Pdf, doc: Document) -> None:
     pdf.ln(2.5)
     if doc.subtitle:
         pdf.text_block(doc.subtitle, f.body, SMALL_PT, _line_mm(SMALL_PT), "R")
+
+
+def _official_title(pdf: _Pdf, doc: Document) -> None:
+    """执法文书 style: the authority, the letter-spaced title, the 文号 right-aligned, no rule."""
+    f = pdf.faces
+    pdf.bold_text(ISSUER_PT, doc.issuer, "C", _line_mm(ISSUER_PT, 1.5))
+    pdf.ln(1)
+    short = len(doc.title) <= SPACED_TITLE_CHARS
+    if short:
+        pdf.set_char_spacing(TITLE_PT * 0.25)
+    pdf.bold_text(TITLE_PT, doc.title, "C", _line_mm(TITLE_PT, 1.5))
+    if short:
+        pdf.set_char_spacing(0)
+    pdf.ln(2)
+    if doc.number:
+        pdf.set_font(f.body, size=NUMBER_PT)
+        pdf.cell(0, _line_mm(NUMBER_PT, 1.4), doc.number, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if doc.subtitle:
+        pdf.text_block(doc.subtitle, f.body, SMALL_PT, _line_mm(SMALL_PT), "R")
+    pdf.ln(3)
 
 
 def _heading(pdf: _Pdf, block: Heading) -> None:
@@ -200,7 +224,7 @@ def _fields(pdf: _Pdf, block: Fields) -> None:
     widths = [label_w, pdf.epw - label_w]
     with _cells(pdf, widths, ["center", "left"]) as table:
         for r in block.rows:
-            row = table.row()
+            row = table.row(min_height=r.height or None)
             _cell(pdf, row, r.label, widths[0], faces["label"])
             _cell(pdf, row, r.value or "—", widths[1], faces["mono" if r.mono else "body"])
     pdf.ln(2)
@@ -216,7 +240,7 @@ def _table(pdf: _Pdf, block: Table) -> None:
             head.cell(pdf.broken(c.title, pdf.faces.hei, TABLE_PT, width - 2 * CELL_PADDING[1]),
                       style=faces["head"], align="CENTER")
         for cells in block.rows:
-            row = table.row()
+            row = table.row(min_height=block.row_height or None)
             for c, width, text in zip(block.columns, widths, cells, strict=True):
                 _cell(pdf, row, text, width, faces["mono" if c.mono else "body"])
     pdf.ln(2)
@@ -240,5 +264,22 @@ def _signatures(pdf: _Pdf, block: Signatures) -> None:
     pdf.set_xy(pdf.l_margin, y + line)
 
 
-_RENDER = {Heading: _heading, Paragraph: _paragraph, Fields: _fields, Table: _table, Signatures: _signatures}
+def _closing(pdf: _Pdf, block: Closing) -> None:
+    """Issuer and date right-aligned, centred on each other, with room above for the seal."""
+    line = _line_mm(BODY_PT, 1.8)
+    if pdf.space_left() < 3 * line + 14:
+        pdf.add_page()
+    pdf.ln(14)
+    pdf.set_font(pdf.faces.body, size=BODY_PT)
+    issuer = f"{block.issuer}{block.seal}"
+    width = max(pdf.get_string_width(issuer), pdf.get_string_width(block.date)) + 2 * pdf.c_margin
+    x = pdf.w - pdf.r_margin - width - pdf.get_string_width("\u3000") * 2
+    for text in (issuer, block.date):
+        pdf.set_x(x)
+        pdf.cell(width, line, text, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+
+
+_RENDER = {Heading: _heading, Paragraph: _paragraph, Fields: _fields, Table: _table, Signatures: _signatures,
+           Closing: _closing}
 

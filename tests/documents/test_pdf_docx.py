@@ -151,3 +151,30 @@ def test_docx_contains_the_texts_fonts_and_layout():
     footer_xml = document.sections[0].footer._element.xml
     assert re.search(r"<w:instrText[^>]*> PAGE </w:instrText>", footer_xml)
     assert re.search(r"<w:instrText[^>]*> NUMPAGES </w:instrText>", footer_xml)
+
+
+def official() -> Document:
+    doc = Document("检查告知书", number="阳医保检告〔2023〕7号", issuer="阳城县医疗保障局")
+    doc.paragraph("阳城县人民医院：", indent=False)
+    doc.fields([Field("被检查单位意见", "以上笔录已阅。", height=30)])
+    doc.table([Column("姓名"), Column("签名", 2)], [["张三", ""], ["李四", ""]], row_height=12)
+    doc.closing("阳城县医疗保障局", "2023年10月15日")
+    return doc
+
+
+def test_official_header_closing_and_row_heights():
+    text = squeeze(pdf_text(render_pdf(official())))
+    for expected in ("阳城县医疗保障局", "检查告知书", "阳医保检告〔2023〕7号", "阳城县人民医院：", "阳城县医疗保障局（印章）",
+                     "2023年10月15日", "被检查单位意见"):
+        assert squeeze(expected) in text, expected
+    assert text.index("阳城县医疗保障局") < text.index("检查告知书") < text.index("阳医保检告")
+    data = render_docx(official())
+    document = open_docx(data)
+    paragraphs = [p for p in document.paragraphs if p.text]
+    assert [p.text for p in paragraphs[:3]] == ["阳城县医疗保障局", "检查告知书", "阳医保检告〔2023〕7号"]
+    assert paragraphs[2].alignment == 2  # right
+    closing = [p for p in paragraphs if p.text in ("阳城县医疗保障局（印章）", "2023年10月15日")]
+    assert len(closing) == 2 and all(p.alignment == 2 for p in closing)
+    fields, people = document.tables
+    assert round(fields.rows[0].height.mm) == 30 and round(people.rows[1].height.mm) == 12
+    assert people.rows[0].height is None
