@@ -169,8 +169,8 @@ def freeze(actor: Any, task: Task) -> Draw:
             frozen_by=_user(actor), frozen_at=timezone.now(),
         )
         DrawExclusion.objects.bulk_create(
-            DrawExclusion(draw=draw, institution=inst, reason=reason, detail=detail)
-            for inst, reason, detail in frozen.excluded
+            (DrawExclusion(draw=draw, institution_id=inst.pk, reason=reason, detail=detail)
+             for inst, reason, detail in frozen.excluded), batch_size=2000,
         )
         _set_task_status(actor, task, TaskStatus.DRAWING)
         record(actor, "draw.freeze", draw, after={
@@ -369,51 +369,96 @@ def approve_reveal(actor: Any, draw: Draw) -> Draw:
         draw.revealed_by, draw.revealed_at = _user(actor), now
         draw.status = DrawStatus.REVEALED
         draw.save()
-        _sync_assignments(draw, package, None)
+        stored = _sync_assignments(draw, package, None)
         _set_task_status(actor, draw.task, TaskStatus.DRAWN)
         record(actor, "draw.reveal_approve", draw, after={
             "seed": package["seed"], "snapshot_digest": package["snapshot_digest"],
             "params_digest": package["params_digest"], "order": package["result"]["order"],
+            "assignments": stored["assignments_added"], "team_places": stored["members_added"],
         })
     return draw
 
 
-def _sync_assignments(draw: Draw, package: dict[str, Any], event: DrawEvent | None) -> None:
+def _chunks(values: list[Any], size: int = 2000) -> Any:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _sync_assignments(draw: Draw, package: dict[str, Any], event: DrawEvent | None) -> dict[str, int]:
     """Make the active Assignment/AssignmentMember rows equal the package's final order and teams.
 
-    Rows that left are deactivated and point at ``event``; nothing is deleted.
+    Rows that left are deactivated and point at ``event``; nothing is deleted. Written in bulk
+    (a reveal stores thousands of rows): returns the counts {"assignments_added",
+    "assignments_replaced", "members_added", "members_replaced"} for the step's audit event.
     """
     result = package["result"]
     order: list[str] = result["order"]
     teams: dict[str, list[str]] = result["teams"] or {}
-    stratum = {core.normalise_label(label): h for label, h in draw.units}
-    active = {a.institution.fixmedins_code: a
-              for a in draw.assignments.filter(active=True).select_related("institution")}
-    for code, a in active.items():
-        if code not in order:
-            a.active, a.replaced_by_event = False, event
-            a.save(update_fields=["active", "replaced_by_event"])
-            a.members.filter(active=True).update(active=False, replaced_by_event=event)
-    institutions = {i.fixmedins_code: i for i in Institution.objects.filter(fixmedins_code__in=order)}
+    in_order = set(order)
+    # Current active rows: (pk, code, position) and their active members (pk, position, number).
+    active: dict[str, tuple[int, int]] = {
+        code: (pk, position) for pk, code, position in
+        draw.assignments.filter(active=True).values_list("pk", "institution__fixmedins_code", "position")
+    }
+    leaving = [pk for code, (pk, _position) in active.items() if code not in in_order]
+    if leaving:
+        Assignment.objects.filter(pk__in=leaving).update(active=False, replaced_by_event=event)
+        AssignmentMember.objects.filter(assignment_id__in=leaving, active=True).update(
+            active=False, replaced_by_event=event)
+    moved = [Assignment(pk=active[code][0], position=position) for position, code in enumerate(order)
+             if code in active and active[code][1] != position]
+    if moved:
+        Assignment.objects.bulk_update(moved, ["position"], batch_size=1000)
+
+    new_codes = [code for code in order if code not in active]
+    if new_codes:
+        wanted = set(new_codes)
+        stratum = {label: h for label, h in draw.units if label in wanted}  # labels are stored normalised
+        if len(stratum) < len(wanted):
+            stratum = {core.normalise_label(label): h for label, h in draw.units}
+        institution_ids: dict[str, int] = {}
+        for chunk in _chunks(new_codes):
+            institution_ids.update(Institution.objects.filter(fixmedins_code__in=chunk).values_list("fixmedins_code", "pk"))
+        position_of = {code: position for position, code in enumerate(order)}
+        Assignment.objects.bulk_create(
+            [Assignment(draw=draw, institution_id=institution_ids[code], stratum=stratum[code],
+                        position=position_of[code], added_by_event=event) for code in new_codes],
+            batch_size=1000,
+        )
+    assignment_ids = dict(
+        draw.assignments.filter(active=True).values_list("institution__fixmedins_code", "pk"))
+
+    # Members: compare each active assignment's team with the package; replace what differs.
+    current: dict[int, dict[int, tuple[int, str]]] = {}
+    kept = [assignment_ids[code] for code in order if code in active]
+    if kept:
+        rows = AssignmentMember.objects.filter(assignment__draw=draw, assignment__active=True, active=True)
+        for pk, assignment_id, position, number in rows.values_list(
+                "pk", "assignment_id", "position", "inspector__number"):
+            current.setdefault(assignment_id, {})[position] = (pk, core.normalise_label(number))
     numbers = [number for number, _dept in (draw.teams or {}).get("inspectors", [])]
-    inspectors = {core.normalise_label(i.number): i for i in Inspector.objects.filter(number__in=numbers)}
-    for position, code in enumerate(order):
-        a = active.get(code)
-        if a is None:
-            a = Assignment.objects.create(draw=draw, institution=institutions[code], stratum=stratum[code],
-                                          position=position, added_by_event=event)
-        elif a.position != position:
-            a.position = position
-            a.save(update_fields=["position"])
-        current = {m.position: m for m in a.members.filter(active=True).select_related("inspector")}
+    inspector_ids: dict[str, int] = {}
+    for chunk in _chunks(numbers):
+        for number, pk in Inspector.objects.filter(number__in=chunk).values_list("number", "pk"):
+            inspector_ids[core.normalise_label(number)] = pk
+    stale: list[int] = []
+    fresh: list[AssignmentMember] = []
+    for code in order:
+        assignment_id = assignment_ids[code]
+        team_now = current.get(assignment_id, {})
         for k, ident in enumerate(teams.get(code, [])):
-            member = current.get(k)
-            if member is not None and core.normalise_label(member.inspector.number) == ident:
+            member = team_now.get(k)
+            if member is not None and member[1] == ident:
                 continue
             if member is not None:
-                member.active, member.replaced_by_event = False, event
-                member.save(update_fields=["active", "replaced_by_event"])
-            AssignmentMember.objects.create(assignment=a, inspector=inspectors[ident], position=k, added_by_event=event)
+                stale.append(member[0])
+            fresh.append(AssignmentMember(assignment_id=assignment_id, inspector_id=inspector_ids[ident],
+                                          position=k, added_by_event=event))
+    for chunk in _chunks(stale):
+        AssignmentMember.objects.filter(pk__in=chunk).update(active=False, replaced_by_event=event)
+    AssignmentMember.objects.bulk_create(fresh, batch_size=2000)
+    return {"assignments_added": len(new_codes), "assignments_replaced": len(leaving),
+            "members_added": len(fresh), "members_replaced": len(stale)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -493,9 +538,9 @@ def approve_event(actor: Any, event: DrawEvent) -> DrawEvent:
         event.save()
         draw.package = package
         draw.save(update_fields=["package"])
-        _sync_assignments(draw, package, event)
+        stored = _sync_assignments(draw, package, event)
         record(actor, "draw.event_approve", event, after={"seq": event.seq, "event": spec,
-                                                          "order": package["result"]["order"]})
+                                                          "order": package["result"]["order"], **stored})
     return event
 
 

@@ -17,6 +17,12 @@ Strata (policy ``draw.strata_dimensions``, ids joined with ``|`` in that order):
 ``draw.ungraded_grade``), ``category`` and ``level`` → their stored codes. Ratio per stratum:
 task ratio × the grade's multiplier (policy ``draw.grade_multipliers``) when ``task.credit_scaled``,
 exact fractions reduced to ``[p, q]``, capped at ``[1, 1]``; ``"full"`` is ``[1, 1]``.
+A task that is *not* credit-scaled drops the ``grade`` dimension: its flat ratio is applied (and
+rounded up) once per area × kind, not once per grade, so "5% of 56" gives 3 targets, not one per
+grade present (were ``grade`` the only dimension, the pool is one stratum ``全部``).
+
+The directory is read as plain value rows (:class:`PoolRow`), not model instances: a city-wide
+pool has ~100,000 institutions.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -54,6 +60,23 @@ _CONTRACT_REASON = {ContractStatus.SUSPENDED: ExclusionReason.SUSPENDED,
                     ContractStatus.TERMINATED: ExclusionReason.TERMINATED}
 
 
+class PoolRow(NamedTuple):
+    """The fields of an institution that freezing reads (attribute names as on ``Institution``)."""
+
+    pk: int
+    fixmedins_code: str
+    region_id: str
+    kind: str
+    credit_grade: str
+    category: str
+    level: str
+    contract_status: str
+
+
+#: A stratum id when no dimension is left (a not credit-scaled task with ``grade`` as the only dimension).
+SINGLE_STRATUM = "全部"
+
+
 @dataclass
 class Frozen:
     """The frozen input of one draw and the product-side explanations."""
@@ -61,7 +84,7 @@ class Frozen:
     units: list[list[str]]
     strata: dict[str, dict[str, Any]]
     teams: dict[str, Any] | None
-    excluded: list[tuple[Institution, str, str]] = field(default_factory=list)
+    excluded: list[tuple[PoolRow, str, str]] = field(default_factory=list)
     inspector_exclusions: list[list[str]] = field(default_factory=list)
     pair_reasons: list[list[str]] = field(default_factory=list)
 
@@ -77,11 +100,11 @@ def target_kinds(task: Task) -> set[str]:
     return kinds
 
 
-def effective_grade(inst: Institution, ungraded: str) -> str:
+def effective_grade(inst: Institution | PoolRow, ungraded: str) -> str:
     return inst.credit_grade or ungraded
 
 
-def stratum_id(inst: Institution, dimensions: list[str], ungraded: str) -> str:
+def stratum_id(inst: Institution | PoolRow, dimensions: list[str], ungraded: str) -> str:
     """``"140522|H|良好"`` for the default dimensions region × kind × grade."""
     values = {
         "region": inst.region_id,
@@ -90,7 +113,17 @@ def stratum_id(inst: Institution, dimensions: list[str], ungraded: str) -> str:
         "category": inst.category,
         "level": inst.level,
     }
-    return "|".join(values[d] for d in dimensions)
+    return "|".join(values[d] for d in dimensions) if dimensions else SINGLE_STRATUM
+
+
+def strata_dimensions(task: Task) -> list[str]:
+    """The policy's dimensions, without ``grade`` for a task that is not credit-scaled."""
+    dims = _dimensions()
+    if task.credit_scaled:
+        if "grade" not in dims:
+            raise ValidationError("任务按信用等级调整比例，但分层维度中没有信用等级（grade），无法分层确定比例")
+        return dims
+    return [d for d in dims if d != "grade"]
 
 
 def stratum_ratio(base: Fraction, grade: str | None, multipliers: dict[str, Any] | None) -> list[int]:
@@ -114,7 +147,7 @@ def _dimensions() -> list[str]:
     return dims
 
 
-def annual_cap_hits(task: Task, candidates: list[Institution]) -> dict[int, str]:
+def annual_cap_hits(task: Task, candidates: list[Institution] | list[PoolRow]) -> dict[int, str]:
     """Institution id → why the annual frequency cap excludes it (empty when the cap is off)."""
     if not task.exclude_checked_this_year or not candidates:
         return {}
@@ -159,10 +192,13 @@ def eligible_inspectors(task: Task) -> tuple[list[Inspector], list[list[str]]]:
     start, end = task.period_start, task.period_end
     dept_ids = list(task.slots.values_list("department_id", flat=True))
     candidates = list(
-        Inspector.objects.filter(department_id__in=dept_ids).select_related("department").order_by("number")
+        Inspector.objects.filter(department_id__in=dept_ids).select_related("department")
+        .only("number", "name", "status", "region_id", "cert_number", "cert_valid_from", "cert_valid_to",
+              "department__name")
+        .order_by("number")
     )
     absences: dict[int, list[InspectorAbsence]] = defaultdict(list)
-    for a in InspectorAbsence.objects.filter(inspector__in=candidates, start__lte=end, end__gte=start):
+    for a in InspectorAbsence.objects.filter(inspector__department_id__in=dept_ids, start__lte=end, end__gte=start):
         absences[a.inspector_id].append(a)
     eligible: list[Inspector] = []
     rejected: list[list[str]] = []
@@ -196,7 +232,9 @@ def previous_round(task: Task) -> Draw | None:
     )
 
 
-def exclusion_pairs(task: Task, pool: list[Institution], inspectors: list[Inspector]) -> dict[tuple[str, str], list[str]]:
+def exclusion_pairs(
+    task: Task, pool: list[Institution] | list[PoolRow], inspectors: list[Inspector],
+) -> dict[tuple[str, str], list[str]]:
     """``(fixmedins_code, number)`` → reasons, limited to pool institutions and eligible inspectors."""
     start, end = task.period_start, task.period_end
     codes = {i.pk: i.fixmedins_code for i in pool}
@@ -232,20 +270,16 @@ def exclusion_pairs(task: Task, pool: list[Institution], inspectors: list[Inspec
 
 def freeze_input(task: Task) -> Frozen:
     """Build the draw input of ``task`` from the directory as it is now (raises ``ValidationError``)."""
-    dims = _dimensions()
-    if task.credit_scaled and "grade" not in dims:
-        raise ValidationError("任务按信用等级调整比例，但分层维度中没有信用等级（grade），无法分层确定比例")
+    dims = strata_dimensions(task)
     ungraded = policy.get("draw.ungraded_grade")
     multipliers = policy.get("draw.grade_multipliers") if task.credit_scaled else None
     rounding = policy.get("draw.rounding")
 
     kinds = target_kinds(task)
-    scope = (
-        institutions_in_scope(task).filter(kind__in=sorted(kinds)).select_related("region").order_by("fixmedins_code")
-    )
-    candidates = list(scope)
-    excluded: list[tuple[Institution, str, str]] = []
-    active: list[Institution] = []
+    scope = institutions_in_scope(task).filter(kind__in=sorted(kinds)).order_by("fixmedins_code")
+    candidates = [PoolRow._make(row) for row in scope.values_list(*PoolRow._fields).iterator(chunk_size=5000)]
+    excluded: list[tuple[PoolRow, str, str]] = []
+    active: list[PoolRow] = []
     for inst in candidates:
         if inst.contract_status in _CONTRACT_REASON:
             excluded.append((inst, _CONTRACT_REASON[inst.contract_status], ""))

@@ -82,3 +82,34 @@ def reserve(draw: Draw) -> list[dict[str, Any]]:
         {"stratum": h, "units": [(code, names.get(code, ""), code in used) for code in s["reserve"]]}
         for h, s in strata.items() if s["reserve"]
     ]
+
+
+def reserve_summary(draw: Draw) -> list[dict[str, Any]]:
+    """Per stratum: how many reserve (候补) units the package holds and how many have been used; [] before
+    the reveal. Reads the package only (the full lists are on the paginated reserve page)."""
+    if not draw.package:
+        return []
+    strata = draw.package["result"]["strata"]
+    used = set(draw.assignments.values_list("institution__fixmedins_code", flat=True))
+    return [
+        {"stratum": h, "count": len(s["reserve"]), "used": sum(1 for code in s["reserve"] if code in used)}
+        for h, s in strata.items()
+    ]
+
+
+def reserve_entries(draw: Draw, stratum: str | None = None) -> list[tuple[str, int, str]]:
+    """``(stratum, rank from 1, code)`` of the initial reserve lists (one stratum or all), package order."""
+    if not draw.package:
+        return []
+    return [
+        (h, k, code)
+        for h, s in draw.package["result"]["strata"].items() if stratum in (None, "", h)
+        for k, code in enumerate(s["reserve"], start=1)
+    ]
+
+
+def eligible_counts(draw: Draw) -> list[tuple[str, int]]:
+    """``(department, eligible inspectors)`` in frozen order."""
+    if not draw.teams:
+        return []
+    return list(Counter(dept for _number, dept in draw.teams["inspectors"]).items())

@@ -20,6 +20,7 @@ urlpatterns = [
     path("<str:draw_id>/events/request/", views.request_event, name="request-event"),
     path("<str:draw_id>/events/<int:event_id>/approve/", views.approve_event, name="approve-event"),
     path("<str:draw_id>/events/<int:event_id>/reject/", views.reject_event, name="reject-event"),
+    path("<str:draw_id>/lists/<str:kind>/", views.draw_list, name="list"),
     path("<str:draw_id>/package.json", views.package, name="package"),
     path("<str:draw_id>/commitment.json", views.commitment, name="commitment"),
     path("<str:draw_id>/record.<str:fmt>", views_documents.draw_record, name="record"),

@@ -13,20 +13,22 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from spotcheck import policy
 from spotcheck.accounts.permissions import can
 from spotcheck.accounts.scope import require
 from spotcheck.core import draw as core
+from spotcheck.directory.models import Inspector, Institution
 from spotcheck.planning.models import Task, TaskStatus
 
 from . import actions, presenters
 from .access import is_staff_for, sees_everything, visible_assignments
 from .forms import RandomnessForm, ReasonForm, ReplaceInspectorForm, ReplaceUnitForm, SourcesForm
 from .models import CLOSED_STATUSES, AssignmentMember, Draw, DrawEvent, DrawStatus
+from .templatetags.draws_tags import LIGHT_FIELDS
 
 
 def _draws(user: Any):  # noqa: ANN202 - a queryset
@@ -64,16 +66,30 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
     user: Any = request.user
     require(user, "view")
     task = get_object_or_404(Task.objects.restrict(user, "view"), pk=task_id)
-    draws = list(task.draws.order_by("-frozen_at", "-id"))
+    draws = _history(task)
     current = next((d for d in draws if d.status not in CLOSED_STATUSES), draws[0] if draws else None)
+    if current is not None:
+        current = _draws(user).get(pk=current.pk)
     return _render_draw(request, task, current, draws)
+
+
+def _history(task: Task) -> list[Draw]:
+    """The task's draws for the history list and the status checks: light columns only."""
+    return list(task.draws.only(*LIGHT_FIELDS).order_by("-frozen_at", "-id"))
 
 
 @login_required
 def detail(request: HttpRequest, draw_id: str) -> HttpResponse:
     draw = _get_draw(request, draw_id)
-    draws = list(draw.task.draws.order_by("-frozen_at", "-id"))
-    return _render_draw(request, draw.task, draw, draws)
+    return _render_draw(request, draw.task, draw, _history(draw.task))
+
+
+#: Rows per page of the results table and of the list pages.
+PAGE_SIZE = 100
+#: Rows of a long list (exclusions, excluded inspectors, pairs) shown on the draw page itself.
+PREVIEW_ROWS = 100
+#: Eligible inspectors are named on the draw page only up to this many (else counts and a list page).
+NAMED_INSPECTORS = 60
 
 
 def _render_draw(request: HttpRequest, task: Task, draw: Draw | None, draws: list[Draw]) -> HttpResponse:
@@ -82,40 +98,78 @@ def _render_draw(request: HttpRequest, task: Task, draw: Draw | None, draws: lis
     ctx: dict[str, Any] = {
         "task": task, "draw": draw, "draws": draws, "staff": staff,
         "approver": can(user, "approve") and user.in_scope(task.region_id),
+        "two_person": bool(policy.get("draw.two_person_rule")),
         "can_freeze": staff and task.status == TaskStatus.DRAFT and not any(
             d.status not in CLOSED_STATUSES for d in draws),
     }
     if draw is not None:
-        ctx.update(_draw_context(user, draw))
+        ctx.update(_draw_context(request, draw))
     return render(request, "draws/draw.html", ctx)
 
 
-def _draw_context(user: Any, draw: Draw) -> dict[str, Any]:
+def _results_page(request: HttpRequest, user: Any, draw: Draw, full: bool) -> Any:
+    """One page of the results table; for staff and auditors replaced rows and members stay visible
+    (struck through, with the event that replaced them)."""
+    if full and draw.is_revealed:
+        qs = (draw.assignments.select_related("institution", "replaced_by_event", "added_by_event")
+              .order_by("position", "-active", "id"))
+    else:
+        qs = visible_assignments(user, draw)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    members = (AssignmentMember.objects.filter(assignment__in=[a.pk for a in rows])
+               .select_related("inspector", "inspector__department", "replaced_by_event")
+               .order_by("assignment_id", "-active", "position", "id"))
+    if not full:
+        members = members.filter(active=True)
+    teams: dict[int, list[AssignmentMember]] = {}
+    for m in members:
+        teams.setdefault(m.assignment_id, []).append(m)
+    for a in rows:
+        team = teams.get(a.pk, [])
+        # A replaced assignment shows the team it had when it was replaced.
+        a.team = [m for m in team if m.active or m.replaced_by_event_id == a.replaced_by_event_id] \
+            if not a.active else [m for m in team if m.active]
+        a.replaced_team = [m for m in team if not m.active and m.replaced_by_event_id is not None] \
+            if a.active else []
+    page.object_list = rows
+    return page
+
+
+def _draw_context(request: HttpRequest, draw: Draw) -> dict[str, Any]:
+    user: Any = request.user
     full = sees_everything(user, draw)
-    members = AssignmentMember.objects.filter(active=True).select_related("inspector", "inspector__department")
-    assignments = list(visible_assignments(user, draw).prefetch_related(
-        Prefetch("members", queryset=members.order_by("position"), to_attr="team")))
+    page = _results_page(request, user, draw, full)
     ctx: dict[str, Any] = {
-        "full": full, "assignments": assignments, "strata_rows": presenters.strata_rows(draw),
-        "sources_form": SourcesForm(), "randomness_form": RandomnessForm(), "reason_form": ReasonForm(),
+        "full": full, "assignments": page.object_list, "page": page, "strata_rows": presenters.strata_rows(draw),
+        "sources_form": SourcesForm(), "randomness_form": RandomnessForm(),
     }
     if full:
+        exclusions = draw.exclusions.select_related("institution", "institution__region")
+        pair_reasons = draw.pair_reasons or []
+        eligible_total = len(draw.teams["inspectors"]) if draw.teams else 0
         ctx.update({
-            "exclusions": draw.exclusions.select_related("institution", "institution__region"),
-            "eligible": presenters.eligible_by_department(draw),
-            "excluded_inspectors": presenters.excluded_inspectors(draw),
+            "exclusion_count": exclusions.count(),
+            "exclusions": exclusions[:PREVIEW_ROWS],
+            "eligible_counts": presenters.eligible_counts(draw),
+            "eligible": presenters.eligible_by_department(draw) if eligible_total <= NAMED_INSPECTORS else None,
+            "excluded_inspectors": presenters.excluded_inspectors(draw)[:PREVIEW_ROWS],
+            "excluded_inspector_count": len(draw.inspector_exclusions),
             "pair_count": len(draw.teams["exclusions"]) if draw.teams else 0,
-            "pair_reasons": draw.pair_reasons,
+            "pair_reasons": pair_reasons[:PREVIEW_ROWS],
+            "preview_rows": PREVIEW_ROWS,
             "needs": presenters.team_needs(draw),
-            "reserve": presenters.reserve(draw),
-            "replaced": draw.assignments.filter(active=False).select_related("institution", "replaced_by_event"),
+            "reserve": presenters.reserve_summary(draw),
             "events": draw.events.select_related("institution", "inspector", "requested_by", "decided_by"),
             "error_label": actions.ERROR_LABELS.get(draw.error_code, ""),
         })
         if draw.is_revealed:
-            active = draw.assignments.filter(active=True).select_related("institution").order_by("position")
+            # The change forms offer the rows of the current page (the whole list can be thousands).
+            on_page = [a.pk for a in page.object_list if a.active]
+            active = draw.assignments.filter(pk__in=on_page).select_related("institution").order_by("position")
             ctx["unit_form"] = ReplaceUnitForm(assignments=active)
-            ctx["inspector_form"] = ReplaceInspectorForm(members=_active_members(draw))
+            ctx["inspector_form"] = ReplaceInspectorForm(
+                members=_active_members(draw).filter(assignment_id__in=on_page))
     return ctx
 
 
@@ -274,6 +328,66 @@ def reject_event(request: HttpRequest, draw_id: str, event_id: int) -> HttpRespo
     event = _get_event(request, draw_id, event_id)
     return _step(request, event.draw, lambda: actions.reject_event(request.user, event, _reason(request)),
                  "变更申请已驳回")
+
+
+# --------------------------------------------------------------------------------------------
+# Long lists of a draw, one page at a time (staff and auditors only)
+
+#: List pages: title and column headers.
+LISTS = {
+    "reserve": ("候补名单", ("层", "候补顺序", "机构", "状态")),
+    "exclusions": ("未纳入抽取的机构", ("机构", "区域", "原因", "说明")),
+    "inspectors": ("可抽取的检查人员", ("部门", "姓名", "人员编号")),
+    "excluded-inspectors": ("未纳入的检查人员", ("姓名", "人员编号", "原因")),
+    "pairs": ("回避组合", ("机构", "检查人员", "原因")),
+}
+
+
+@login_required
+@require_GET
+def draw_list(request: HttpRequest, draw_id: str, kind: str) -> HttpResponse:
+    """A long list of a draw (reserve, exclusions, inspectors, pairs), paginated."""
+    draw = _get_draw(request, draw_id)
+    if kind not in LISTS or not sees_everything(request.user, draw):
+        raise Http404
+    title, headers = LISTS[kind]
+    stratum = request.GET.get("stratum", "")
+    rows: Any
+    if kind == "reserve":
+        if not draw.package:
+            raise Http404
+        rows = presenters.reserve_entries(draw, stratum)
+    elif kind == "exclusions":
+        rows = draw.exclusions.select_related("institution", "institution__region")
+    elif kind == "inspectors":
+        rows = [(dept, number) for number, dept in (draw.teams or {}).get("inspectors", [])]
+    elif kind == "excluded-inspectors":
+        rows = draw.inspector_exclusions or []
+    else:
+        rows = draw.pair_reasons or []
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    items = list(page.object_list)
+    if kind == "reserve":
+        codes = [code for _h, _k, code in items]
+        names = dict(Institution.objects.filter(fixmedins_code__in=codes).values_list("fixmedins_code", "name"))
+        used = set(draw.assignments.filter(institution__fixmedins_code__in=codes)
+                   .values_list("institution__fixmedins_code", flat=True))
+        table = [(h, k, f"{names.get(code, '')}（{code}）", "已递补" if code in used else "") for h, k, code in items]
+    elif kind == "exclusions":
+        table = [(str(e.institution), e.institution.region.name, e.get_reason_display(), e.detail) for e in items]
+    elif kind == "inspectors":
+        people = Inspector.objects.in_bulk([number for _d, number in items], field_name="number")
+        table = [(dept, getattr(people.get(number), "name", ""), number) for dept, number in items]
+    elif kind == "excluded-inspectors":
+        people = Inspector.objects.in_bulk([number for number, _r in items], field_name="number")
+        table = [(getattr(people.get(number), "name", ""), number, reason) for number, reason in items]
+    else:
+        table = [tuple(row) for row in items]
+    return render(request, "draws/list.html", {
+        "draw": draw, "task": draw.task, "kind": kind, "title": title, "headers": headers, "rows": table,
+        "page": page, "stratum": stratum,
+        "strata": list(draw.package["result"]["strata"]) if kind == "reserve" else [],
+    })
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,6 +5,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
+import random
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -155,18 +158,110 @@ def test_simulation_catches_exclusion_driven_failures() -> None:
     assert result["by_department"] == {"县市场监督管理局": result["failures"]}
     example = result["by_unit_example"]
     assert example["unit"] == "U0003" and example["department"] == "县市场监督管理局"
-    # The failing run is exactly compute() with commit = H(secret) and no events.
-    replay = dict(
-        inp,
-        commit=hashlib.sha256(bytes.fromhex(example["secret"])).hexdigest(),
-        secret=example["secret"],
-        public_randomness=example["public_randomness"],
-        events=[],
-    )
-    with pytest.raises(draw.DrawError) as info:
-        draw.compute(replay)
-    assert info.value.code == "unstaffable"
-    assert info.value.details == {"unit": "U0003", "department": "县市场监督管理局"}
+    assert example["message"].startswith("无法为检查对象 U0003 配齐“县市场监督管理局”的检查人员")
+    assert set(example) == {"run", "unit", "department", "message"}
+
+
+# --------------------------------------------------------------------------------------------
+# The fast simulation against a brute-force one: real SC-DRAW-1 reveals under random secrets.
+
+
+def brute_force(inp: dict[str, Any], runs: int, seed: int) -> dict[str, Any]:
+    """Failures of ``runs`` real reveals (``draw.compute``, whole pool ranked) under random secrets."""
+    rng = random.Random(seed)
+    failures, by_department, by_unit = 0, Counter(), Counter()
+    for run in range(runs):
+        secret = rng.getrandbits(256).to_bytes(32, "big")
+        full = dict(inp, commit=hashlib.sha256(secret).hexdigest(), secret=secret.hex(),
+                    public_randomness=f"模拟 {run}", events=[])
+        try:
+            draw.compute(full)
+        except draw.DrawError as exc:
+            assert exc.code == "unstaffable"
+            failures += 1
+            by_department[exc.details["department"]] += 1
+            by_unit[exc.details["unit"]] += 1
+    return {"failures": failures, "by_department": by_department, "by_unit": by_unit}
+
+
+def close(a: int, b: int, runs: int) -> bool:
+    """Two failure counts out of ``runs`` each agree within 5 standard deviations of their difference."""
+    p = (a + b) / (2 * runs)
+    return abs(a - b) <= 5 * math.sqrt(2 * runs * p * (1 - p)) + 1
+
+
+def tight_input() -> dict[str, Any]:
+    """Two strata (8 targets), two departments, exclusions that make about one reveal in six fail."""
+    units = [[f"A{i:02d}", "A"] for i in range(12)] + [[f"B{i:02d}", "B"] for i in range(8)]
+    inspectors = [[f"YB-{i}", "医保局"] for i in range(8)] + [[f"SJ-{i}", "市监局"] for i in range(4)]
+    exclusions = [["A00", "SJ-0"], ["A00", "SJ-1"], ["A01", "SJ-1"], ["A01", "SJ-2"], ["B00", "SJ-0"],
+                  ["B00", "SJ-2"], ["B01", "YB-0"], ["B01", "YB-1"], ["B01", "YB-2"], ["A02", "YB-3"]]
+    return {
+        "draw_id": "TIGHT", "units": units, "commit": "0" * 64, "randomness_sources": ["x"],
+        "strata": {"A": {"ratio": [1, 3], "rounding": "ceil", "min": 0, "max": None},
+                   "B": {"ratio": [1, 2], "rounding": "floor", "min": 0, "max": None}},
+        "teams": {"inspectors": inspectors, "slots": [{"department": "医保局", "count": 2},
+                                                      {"department": "市监局", "count": 1}],
+                  "cap": 2, "exclusions": exclusions},
+    }
+
+
+@pytest.mark.parametrize("case", ["tight", "trap", "wide"])
+def test_simulation_agrees_with_brute_force(case: str) -> None:
+    if case == "tight":
+        inp = tight_input()
+    elif case == "trap":
+        inp = exclusion_trap()
+    else:  # fewer people, higher cap, rarer failures (in both departments)
+        inp = tight_input()
+        inp["teams"] = dict(inp["teams"], cap=3, inspectors=[
+            *[[f"YB-{i}", "医保局"] for i in range(6)], *[[f"SJ-{i}", "市监局"] for i in range(3)]])
+    runs = 1500
+    fast = staffing.simulate(copy.deepcopy(inp), runs, rng_seed=7)
+    slow = brute_force(inp, runs, seed=7)
+    assert 0 < slow["failures"] < runs, slow  # a case where the estimate is informative
+    assert close(fast["failures"], slow["failures"], runs), (fast["failure_rate"], slow["failures"])
+    assert set(fast["by_department"]) == set(slow["by_department"])
+    for dept, count in slow["by_department"].items():
+        assert close(fast["by_department"][dept], count, runs), (dept, fast["by_department"], slow)
+    for unit, count in slow["by_unit"].items():
+        assert close(fast["by_unit"].get(unit, 0), count, runs), (unit, fast["by_unit"], slow["by_unit"])
+
+
+def test_simulation_detects_a_brute_force_difference() -> None:
+    """The comparison can fail: nine more exclusion pairs change the rate and the check notices."""
+    inp = tight_input()
+    stricter = copy.deepcopy(inp)
+    stricter["teams"]["exclusions"] += [[u, f"SJ-{i}"] for u in ("A03", "A04", "B02") for i in range(3)]
+    runs = 1500
+    slow = brute_force(inp, runs, seed=7)
+    fast = staffing.simulate(stricter, runs, rng_seed=7)
+    assert not close(fast["failures"], slow["failures"], runs)
+
+
+def test_short_department_is_reported() -> None:
+    """A department short of people: every simulated reveal fails and names it."""
+    inp = tight_input()
+    inp["teams"] = dict(inp["teams"], exclusions=[], inspectors=[
+        *[[f"YB-{i}", "医保局"] for i in range(8)], ["SJ-0", "市监局"]])
+    cap = staffing.capacity(inp)
+    assert cap["市监局"]["shortfall"] and not cap["医保局"]["shortfall"]
+    result = staffing.simulate(inp, 50, rng_seed=5)
+    assert result["failures"] == 50 and result["by_department"] == {"市监局": 50}
+    assert "最常缺人的部门是 市监局（50 次）" in result["message"]
+
+
+def test_large_pool_costs_only_the_selected_units() -> None:
+    """100,000 units: the simulation handles the 1,000 selected ones per run, not the pool."""
+    units = [[f"U{i:06d}", f"S{i % 10}"] for i in range(100_000)]
+    inp = {
+        "draw_id": "BIG", "units": units, "randomness_sources": ["x"],
+        "strata": {f"S{j}": {"ratio": [1, 100], "rounding": "ceil", "min": 0, "max": None} for j in range(10)},
+        "teams": {"inspectors": [[f"YB-{i}", "医保局"] for i in range(400)], "slots": [{"department": "医保局", "count": 1}],
+                  "cap": 3, "exclusions": [["U000000", "YB-0"]]},
+    }
+    result = staffing.simulate(inp, 20, rng_seed=1)
+    assert result["failures"] == 0 and result["runs"] == 20
 
 
 @st.composite

@@ -95,6 +95,29 @@ def test_freeze_follows_policy_dimensions_and_rounding(world, county_user):
     assert draw.strata == {"H|3": {"ratio": [1, 20], "rounding": "half_up", "min": 0, "max": None}}
 
 
+def test_unscaled_task_ignores_the_grade_dimension(world, county_user):
+    """Not credit-scaled: strata are area × kind, so 5% of 56 hospitals of mixed grades gives 3 targets
+    (per grade it would be ceil(5% of each grade): one per grade present, 5 here)."""
+    grades = ["优秀"] * 12 + ["良好"] * 15 + ["中等"] * 14 + ["较差"] * 10 + ["差"] * 3 + [""] * 2
+    hospitals = [f.institution(f.YANGCHENG, "H", credit_grade=g) for g in grades]
+    task = make_task(world, items=[world.general_h], credit_scaled=False)
+    draw = actions.freeze(county_user, task)
+    assert draw.strata == {"140522|H": {"ratio": [1, 20], "rounding": "ceil", "min": 0, "max": None}}
+    assert sorted(draw.units) == sorted([h.fixmedins_code, "140522|H"] for h in hospitals)
+    assert actions.preview_sizes(draw) == {"140522|H": {"population": 56, "sample_size": 3}}
+    # The same pool credit-scaled keeps one stratum per grade (and a larger total).
+    scaled = freeze_input(make_task(world, items=[world.general_h], credit_scaled=True))
+    assert {h.rsplit("|", 1)[1] for h in scaled.strata} == {"优秀", "良好", "中等", "较差", "差"}
+
+
+def test_unscaled_task_with_grade_as_only_dimension_is_one_stratum(world):
+    PolicySetting.objects.create(key="draw.strata_dimensions", value=["grade"], effective_from=dt.date(2000, 1, 1))
+    f.institution(f.YANGCHENG, "H", credit_grade="优秀")
+    f.institution(f.YANGCHENG, "P", credit_grade="差")
+    frozen = freeze_input(make_task(world, credit_scaled=False))
+    assert list(frozen.strata) == ["全部"] and {h for _code, h in frozen.units} == {"全部"}
+
+
 def test_credit_scaling_needs_the_grade_dimension(world, county_user):
     PolicySetting.objects.create(key="draw.strata_dimensions", value=["kind"], effective_from=dt.date(2000, 1, 1))
     f.institution(f.YANGCHENG, "H")

@@ -55,9 +55,9 @@ class Run:
     inspectors: int | None
     accounts: bool
     today: dt.date
-    history: bool = True
     say: Callable[[str], None]
     warn: Callable[[str], None]
+    history: bool = True
     department_ids: dict[tuple[str, str], int] = field(default_factory=dict)
     #: ``{area code: Counter((kind, grade))}`` of the generated institutions.
     strata: dict[str, Counter[tuple[str, str]]] = field(default_factory=lambda: defaultdict(Counter))
