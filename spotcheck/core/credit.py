@@ -7,8 +7,9 @@ grade the lowest one whatever the score. Every :class:`Evaluation` carries the m
 explanation whose points add up to the score, so a grade can be reproduced and explained later.
 
 A record counts on ``as_of`` when it was recorded on or before ``as_of``, ``as_of`` is within its
-validity period (``valid_until`` inclusive, None = open-ended) and it had not been repaired
-(信用修复) by ``as_of``. Records recorded after ``as_of`` are ignored; expired or repaired ones are
+validity period (``valid_until`` inclusive, None = open-ended), it had not been repaired
+(信用修复) by ``as_of`` and it had not been withdrawn (``withdrawn_on``: superseded by a correction
+or closed, e.g. a penalty executed) by ``as_of``. Records recorded after ``as_of`` are ignored; expired or repaired ones are
 listed in the explanation with 0 points.
 
 The numbers of :data:`DEFAULT_MODEL` are defaults for a setting, not policy in code. Pure Python.
@@ -17,19 +18,22 @@ The numbers of :data:`DEFAULT_MODEL` are defaults for a setting, not policy in c
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
 __all__ = [
     "DEFAULT_MODEL",
     "Contribution",
     "CreditRecordFacts",
     "Evaluation",
+    "MODELS",
     "Rule",
     "ScoringModel",
     "evaluate",
+    "model_from_dict",
+    "model_to_dict",
 ]
 
 
@@ -116,6 +120,7 @@ class CreditRecordFacts:
     severity: str | None = None
     valid_until: date | None = None  # last day the record counts; None = no end
     repaired_on: date | None = None  # 信用修复 effective from this day
+    withdrawn_on: date | None = None  # corrected (异议更正) or closed (e.g. penalty executed) from this day
 
     def __post_init__(self) -> None:
         if self.valid_until is not None and self.valid_until < self.recorded_on:
@@ -158,7 +163,9 @@ def evaluate(records: Iterable[CreditRecordFacts], model: ScoringModel, as_of: d
             continue
         rule = model.rule_for(record.record_type, record.severity)
         label = rule.label if rule else record.record_type
-        if record.repaired_on is not None and record.repaired_on <= as_of:
+        if record.withdrawn_on is not None and record.withdrawn_on <= as_of:
+            lines.append(Contribution(record.record_id, f"{label}（已更正或已结案，不计分）", 0))
+        elif record.repaired_on is not None and record.repaired_on <= as_of:
             lines.append(Contribution(record.record_id, f"{label}（已信用修复，不计分）", 0))
         elif record.valid_until is not None and record.valid_until < as_of:
             lines.append(Contribution(record.record_id, f"{label}（已过有效期，不计分）", 0))
@@ -217,3 +224,45 @@ DEFAULT_MODEL: Final = ScoringModel(
     thresholds=((95, "优秀"), (90, "良好"), (75, "中等"), (60, "较差"), (0, "差")),
     severe_types=frozenset({"severe_dishonesty"}),
 )
+
+
+#: Built-in models by version; an installation adds its own (stored as :func:`model_to_dict` data).
+MODELS: Final = {DEFAULT_MODEL.version: DEFAULT_MODEL}
+
+
+def model_to_dict(model: ScoringModel) -> dict[str, Any]:
+    """A JSON-compatible description of ``model`` (the inverse of :func:`model_from_dict`)."""
+    return {
+        "version": model.version,
+        "base": model.base,
+        "floor": model.floor,
+        "ceiling": model.ceiling,
+        "thresholds": [[m, g] for m, g in model.thresholds],
+        "severe_types": sorted(model.severe_types),
+        "rules": [
+            {"record_type": r.record_type, "severity": r.severity, "points": r.points, "label": r.label}
+            for r in model.rules
+        ],
+    }
+
+
+def model_from_dict(data: Mapping[str, Any]) -> ScoringModel:
+    """Build a model from :func:`model_to_dict` data; ``ValueError`` (Chinese) when it is malformed."""
+    try:
+        rules = [
+            Rule(str(r["record_type"]), None if r.get("severity") in (None, "") else str(r["severity"]),
+                 int(r["points"]), str(r.get("label") or r["record_type"]))
+            for r in data["rules"]
+        ]
+        thresholds = [(int(m), str(g)) for m, g in data["thresholds"]]
+        return ScoringModel(
+            version=str(data["version"]),
+            rules=rules,
+            thresholds=thresholds,
+            severe_types=frozenset(str(t) for t in data.get("severe_types", ())),
+            base=int(data.get("base", 100)),
+            floor=int(data.get("floor", 0)),
+            ceiling=int(data.get("ceiling", 110)),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"评分模型格式不正确：{exc}") from exc

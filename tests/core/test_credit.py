@@ -6,7 +6,7 @@ import random
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spotcheck.core.credit import (
@@ -176,8 +176,11 @@ def records(
 
 
 files = st.lists(records(), max_size=12, unique_by=lambda r: r.record_id)
+#: Generation of whole files is slow on a loaded machine (parallel test workers): not a failure.
+RELAXED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@RELAXED
 @given(files, DAYS, st.randoms(use_true_random=False))
 def test_deterministic_and_order_independent(
     file: list[CreditRecordFacts], as_of: date, rnd: random.Random
@@ -187,6 +190,7 @@ def test_deterministic_and_order_independent(
     assert evaluate(file, DEFAULT_MODEL, as_of) == evaluate(shuffled, DEFAULT_MODEL, as_of)
 
 
+@RELAXED
 @given(files, DAYS)
 def test_explanation_adds_up(file: list[CreditRecordFacts], as_of: date) -> None:
     result = evaluate(file, DEFAULT_MODEL, as_of)
@@ -195,6 +199,7 @@ def test_explanation_adds_up(file: list[CreditRecordFacts], as_of: date) -> None
     assert result.grade == ("差" if result.severe else DEFAULT_MODEL.grade_for(result.score))
 
 
+@RELAXED
 @given(
     files,
     st.lists(records(NEGATIVE_KEYS, "N"), min_size=1, max_size=3, unique_by=lambda r: r.record_id),
@@ -209,6 +214,7 @@ def test_adding_negative_records_never_raises_the_grade(
     assert DEFAULT_MODEL.rank(after.grade) >= DEFAULT_MODEL.rank(before.grade)
 
 
+@RELAXED
 @given(files, records(POSITIVE_KEYS, "P"), DAYS)
 def test_adding_a_positive_record_never_lowers_the_grade(
     file: list[CreditRecordFacts], extra: CreditRecordFacts, as_of: date
@@ -219,6 +225,7 @@ def test_adding_a_positive_record_never_lowers_the_grade(
     assert DEFAULT_MODEL.rank(after.grade) <= DEFAULT_MODEL.rank(before.grade)
 
 
+@RELAXED
 @given(files, DAYS)
 def test_records_that_do_not_count_change_nothing(file: list[CreditRecordFacts], as_of: date) -> None:
     counting = [
@@ -230,3 +237,22 @@ def test_records_that_do_not_count_change_nothing(file: list[CreditRecordFacts],
     ]
     full, only = evaluate(file, DEFAULT_MODEL, as_of), evaluate(counting, DEFAULT_MODEL, as_of)
     assert (full.score, full.grade, full.severe) == (only.score, only.grade, only.severe)
+
+
+def test_withdrawn_records_stop_counting_from_their_day() -> None:
+    records = [
+        CreditRecordFacts("W", "unexecuted_penalty", RECORDED, withdrawn_on=AS_OF),
+        CreditRecordFacts("F", "finding", RECORDED, "minor"),
+    ]
+    result = evaluate(records, DEFAULT_MODEL, AS_OF)
+    assert result.score == 95
+    assert "已更正或已结案" in {c.record_id: c for c in result.explanation}["W"].label
+    assert evaluate(records, DEFAULT_MODEL, AS_OF - timedelta(days=1)).score == 70
+
+
+def test_model_round_trips_through_dict() -> None:
+    from spotcheck.core.credit import model_from_dict, model_to_dict
+
+    assert model_from_dict(model_to_dict(DEFAULT_MODEL)) == DEFAULT_MODEL
+    with pytest.raises(ValueError, match="格式不正确"):
+        model_from_dict({"version": "x"})
