@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
@@ -17,6 +17,8 @@ def home(request: HttpRequest) -> HttpResponse:
     from spotcheck.directory.models import Conflict, Inspector, Institution
 
     user: Any = request.user
+    if user.role == "institution" and not user.is_superuser:
+        return redirect("credit:mine")  # an institution account only has its own credit file
     counts = {
         "institutions": Institution.objects.restrict(user).count(),
         "inspectors": Inspector.objects.restrict(user).count(),

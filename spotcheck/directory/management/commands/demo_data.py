@@ -232,9 +232,27 @@ def replay_history(run: Run) -> None:
     from spotcheck.directory import demo_history
     from spotcheck.planning.examples import load_examples
 
-    load_examples(ACTOR, 2023)
+    for line in load_examples(User.objects.get(username="demo-admin"), 2023).lines():
+        run.say(f"  {line}")
     counts = demo_history.replay(say=run.say)
     run.counts.update({f"history_{k}": v for k, v in counts.items()})
+
+
+def load_credit(run: Run) -> None:
+    """Credit files with 2023 records, the 2023 evaluation and the ``demo-institution`` account."""
+    if not run.accounts:
+        run.say("  跳过（--no-accounts）")
+        return
+    from spotcheck.credit.demo import load_demo
+
+    result = load_demo(run.seed)
+    if result.get("skipped"):
+        run.say("  跳过（已有 2023 年信用评价）")
+        return
+    run.counts["credit_records"] = result["records"]
+    run.say("  2023 年信用等级：" + "、".join(f"{g} {n}" for g, n in result["grades"].items()))
+    if result.get("account"):
+        run.logins.append((result["account"], "定点医药机构", f"机构 {result['showcase']}"))
 
 
 #: The generation, in order. Append a step to extend the demo.
@@ -245,6 +263,7 @@ STEPS: list[tuple[str, Callable[[Run], None]]] = [
     ("回避登记", create_conflicts),
     ("演示账号", create_accounts),
     ("2023 年示例任务（抽取、检查、公示）", replay_history),
+    ("信用档案与 2023 年信用评价", load_credit),
 ]
 
 
@@ -288,6 +307,9 @@ def foreign_references(owned: list[tuple[type[models.Model], models.QuerySet[Any
 
 def purge() -> dict[str, int]:
     """Delete the generator's rows (see :func:`_owned`); refuses when other rows reference them."""
+    from spotcheck.credit.demo import purge as purge_credit
+
+    purge_credit()  # credit files reference institutions; they are demo content too
     owned = _owned()
     problems = foreign_references(owned)
     if problems:
