@@ -186,7 +186,7 @@ class Inspection(models.Model):
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     objects = ScopedManager()
-    scope_field = "region_id"
+    scope_field = "region__code"
 
     class Meta:
         ordering = ["task_id", "assignment__position", "id"]
@@ -231,7 +231,7 @@ class ChecklistEntry(models.Model):
     outcome = models.CharField("检查情况", max_length=12, choices=ChecklistOutcome.choices, blank=True, default="")
     note = models.TextField("说明", blank=True, default="")
 
-    scope_field = "inspection__region_id"
+    scope_field = "inspection__region__code"
     objects = ScopedManager()
 
     class Meta:
@@ -292,7 +292,7 @@ class Finding(models.Model):
     )
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
 
-    scope_field = "inspection__region_id"
+    scope_field = "inspection__region__code"
     objects = ScopedManager()
 
     class Meta:
@@ -336,7 +336,7 @@ class Evidence(models.Model):
     )
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
-    scope_field = "inspection__region_id"
+    scope_field = "inspection__region__code"
     objects = ScopedManager()
 
     class Meta:
@@ -379,7 +379,7 @@ class Referral(models.Model):
         Evidence, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="回执文件"
     )
 
-    scope_field = "inspection__region_id"
+    scope_field = "inspection__region__code"
     objects = ScopedManager()
 
     class Meta:
@@ -416,6 +416,10 @@ class Rectification(models.Model):
     completion_note = models.TextField("整改情况", blank=True, default="")
     evidence = models.ManyToManyField(Evidence, blank=True, related_name="+", verbose_name="整改证据")
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name="整改材料提交人",
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("下达时间", auto_now_add=True)
     closed_by = models.ForeignKey(
@@ -424,7 +428,7 @@ class Rectification(models.Model):
     closed_at = models.DateTimeField("销号时间", null=True, blank=True)
     review_note = models.TextField("审核意见", blank=True, default="")
 
-    scope_field = "inspection__region_id"
+    scope_field = "inspection__region__code"
     objects = ScopedManager()
 
     class Meta:
@@ -438,3 +442,22 @@ class Rectification(models.Model):
     @property
     def audit_region_code(self) -> str:
         return self.inspection.region_id
+
+
+class NumberSequence(models.Model):
+    """Per-area, per-year counters of document numbers (检查告知书, 检查结果告知书), locked when used."""
+
+    region_code = models.CharField("区域", max_length=6)
+    year = models.PositiveSmallIntegerField("年度")
+    kind = models.CharField("文书", max_length=20)
+    last = models.PositiveIntegerField("已用序号", default=0)
+
+    class Meta:
+        verbose_name = "文号序号"
+        verbose_name_plural = "文号序号"
+        constraints = [
+            models.UniqueConstraint(fields=["region_code", "year", "kind"], name="numbersequence_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.year} {self.kind} {self.last}"

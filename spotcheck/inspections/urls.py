@@ -1,7 +1,37 @@
 """URLs of the inspections app."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "inspections"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("mine/", views.mine, name="mine"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("referrals/", views.referrals, name="referrals"),
+    path("rectifications/", views.rectifications, name="rectifications"),
+    path("generate/<str:draw_id>/", views.generate, name="generate"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/record/", views.record_page, name="record"),
+    path("<int:pk>/notify/", views.notify, name="notify"),
+    path("<int:pk>/draft/", views.draft, name="draft"),
+    path("<int:pk>/checklist/", views.checklist, name="checklist"),
+    path("<int:pk>/findings/", views.add_finding, name="finding-add"),
+    path("<int:pk>/findings/<int:finding_id>/decide/", views.decide_finding, name="finding-decide"),
+    path("<int:pk>/evidence/", views.add_evidence, name="evidence-add"),
+    path("<int:pk>/result/", views.record_result, name="result"),
+    path("<int:pk>/review/", views.review, name="review"),
+    path("<int:pk>/refer/", views.refer, name="refer"),
+    path("<int:pk>/rectifications/", views.order_rectification, name="rectification-order"),
+    path("referrals/<int:referral_id>/receipt/", views.referral_receipt, name="referral-receipt"),
+    path("rectifications/<int:rect_id>/submit/", views.submit_rectification, name="rectification-submit"),
+    path("rectifications/<int:rect_id>/close/", views.close_rectification, name="rectification-close"),
+    path("evidence/<int:evidence_id>/", views.evidence_file, name="evidence-file"),
+    # --- H4 (inspection documents: 检查告知书 / 检查表 / 结果告知书) -------------------------------
+    # The lead wires H4's views here, e.g.:
+    #   from . import views_documents
+    #   path("<int:pk>/documents/<str:doc>.<str:fmt>", views_documents.document, name="document"),
+    # -------------------------------------------------------------------------------------------
+]
