@@ -3,8 +3,8 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from spotcheck.directory.api import register as register_directory
 from spotcheck.credit.api import register as register_credit
+from spotcheck.directory.api import register as register_directory
 from spotcheck.draws.api import register as register_draws
 from spotcheck.inspections.api import register as register_inspections
 from spotcheck.planning.api import register as register_planning

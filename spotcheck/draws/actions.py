@@ -371,6 +371,9 @@ def approve_reveal(actor: Any, draw: Draw) -> Draw:
         draw.save()
         stored = _sync_assignments(draw, package, None)
         _set_task_status(actor, draw.task, TaskStatus.DRAWN)
+        from spotcheck.inspections.actions import ensure_for_draw  # inspections imports draws
+
+        ensure_for_draw(actor, draw)  # one inspection record per drawn institution
         record(actor, "draw.reveal_approve", draw, after={
             "seed": package["seed"], "snapshot_digest": package["snapshot_digest"],
             "params_digest": package["params_digest"], "order": package["result"]["order"],
@@ -539,6 +542,9 @@ def approve_event(actor: Any, event: DrawEvent) -> DrawEvent:
         draw.package = package
         draw.save(update_fields=["package"])
         stored = _sync_assignments(draw, package, event)
+        from spotcheck.inspections.actions import ensure_for_draw  # inspections imports draws
+
+        ensure_for_draw(actor, draw)  # a record for an institution or team brought in by the event
         record(actor, "draw.event_approve", event, after={"seq": event.seq, "event": spec,
                                                           "order": package["result"]["order"], **stored})
     return event

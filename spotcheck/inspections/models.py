@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import models
 
 from spotcheck.accounts.scope import ScopedQuerySet
-from spotcheck.directory.models import Institution, Inspector, Region
+from spotcheck.directory.models import Inspector, Institution, Region
 from spotcheck.draws.models import Assignment
 from spotcheck.planning.models import CheckItem, Task
 

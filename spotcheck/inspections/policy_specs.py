@@ -24,5 +24,8 @@ SPECS: list[Spec] = [
         "{short}医保检结〔{year}〕{seq}号",
         "{short} 区域简称，{year} 年度，{seq} 当年序号",
     ),
+    Spec("inspection.statement_workdays", "陈述申辩期限（工作日）", 5, "检查结果告知书中告知的陈述、申辩期限"),
+    Spec("inspection.contact", "本局联系电话", "", "印在检查告知书上的联系电话（单位电话，不填个人手机）"),
+    Spec("inspection.bureau_address", "本局地址", "", "印在检查告知书上的地址"),
     Spec("inspection.overdue_warning_workdays", "临期提醒（工作日）", 5, "距截止日不足该工作日数时在看板上提示"),
 ]

@@ -1,8 +1,8 @@
 """URLs of the inspections app."""
 
-from django.urls import path
+from django.urls import include, path
 
-from . import views
+from . import urls_documents, views
 
 app_name = "inspections"
 
@@ -29,9 +29,6 @@ urlpatterns = [
     path("rectifications/<int:rect_id>/submit/", views.submit_rectification, name="rectification-submit"),
     path("rectifications/<int:rect_id>/close/", views.close_rectification, name="rectification-close"),
     path("evidence/<int:evidence_id>/", views.evidence_file, name="evidence-file"),
-    # --- H4 (inspection documents: 检查告知书 / 检查表 / 结果告知书) -------------------------------
-    # The lead wires H4's views here, e.g.:
-    #   from . import views_documents
-    #   path("<int:pk>/documents/<str:doc>.<str:fmt>", views_documents.document, name="document"),
-    # -------------------------------------------------------------------------------------------
+    path("lenience/", include("spotcheck.inspections.urls_lenience")),
+    *urls_documents.urlpatterns,
 ]

@@ -77,7 +77,7 @@ class Publication(models.Model):
     correction_reason = models.TextField("更正原因", blank=True, default="")
 
     objects = PublicationManager()
-    scope_field = "region_id"
+    scope_field = "region__code"
 
     class Meta:
         ordering = ["-published_at", "-id"]

@@ -170,7 +170,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"DrawStatusEnum": "spotcheck.draws.models.DrawStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "DrawStatusEnum": "spotcheck.draws.models.DrawStatus",
+        "InspectionStatusEnum": "spotcheck.inspections.models.InspectionStatus",
+        "RectificationStatusEnum": "spotcheck.inspections.models.RectificationStatus",
+        "EvidenceKindEnum": "spotcheck.inspections.models.EvidenceKind",
+        "TreatmentEnum": "spotcheck.inspections.models.Treatment",
+    },
 }
 
 LOGGING = {
