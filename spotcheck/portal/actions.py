@@ -25,7 +25,7 @@ from spotcheck.core.masking import scrub_personal_data
 from spotcheck.inspections.models import Inspection, InspectionStatus, ResultType
 from spotcheck.inspections.signals import inspection_published
 
-from . import snapshot
+from . import pagecache, snapshot
 from .models import Publication
 
 #: Snapshot keys a correction may change (anything else is rebuilt from the inspection record).
@@ -74,6 +74,7 @@ def _publish_one(actor: Any, inspection: Inspection, now: Any) -> Publication:
     record(actor, "portal.publish", pub, before=before,
            after={"inspection": insp.pk, "version": 1, "met_deadline": pub.met_deadline, "snapshot": data})
     inspection_published.send(sender=Inspection, inspection=insp, publication=pub, user=actor)
+    transaction.on_commit(pagecache.bump)
     return pub
 
 
@@ -138,4 +139,5 @@ def correct(actor: Any, publication: Publication, reason: str, changes: dict[str
         record(actor, "portal.correct", pub, before={"version": old.version, "snapshot": old.snapshot},
                after={"version": pub.version, "snapshot": data}, reason=reason)
         inspection_published.send(sender=Inspection, inspection=insp, publication=pub, user=actor)
+        transaction.on_commit(pagecache.bump)
     return pub

@@ -31,6 +31,7 @@ from spotcheck.draws.access import inspections_started
 from spotcheck.draws.models import AssignmentMember, Draw, DrawStatus
 from spotcheck.inspections.models import ResultType
 from spotcheck.planning.models import CheckItem, ItemList, Task
+from spotcheck.portal.pagecache import memo
 
 from .models import Publication
 
@@ -75,6 +76,8 @@ def area_filter(qs: QuerySet[Any], field: str, code: str) -> QuerySet[Any]:
         prefix = region_prefix(code)
     except CodeError:
         return qs.none()
+    if len(prefix) == 6:  # a county: equality can use the indexes (LIKE cannot on SQLite)
+        return qs.filter(**{field: prefix})
     return qs.filter(**{f"{field}__startswith": prefix})
 
 
@@ -122,7 +125,11 @@ def filter_institutions(qs: QuerySet[Institution], params: Any) -> QuerySet[Inst
 
 def area_choices() -> list[tuple[str, str]]:
     """Cities and counties that have designated institutions, as (code, full name)."""
-    codes = set(Institution.objects.values_list("region_id", flat=True).distinct())
+    return memo("areas", _area_choices)
+
+
+def _area_choices() -> list[tuple[str, str]]:
+    codes = set(Institution.objects.order_by().values_list("region_id", flat=True).distinct())
     regions = {r.code: r for r in Region.objects.filter(code__in=codes).select_related("parent__parent")}
     out: dict[str, str] = {}
     for r in regions.values():
@@ -133,13 +140,19 @@ def area_choices() -> list[tuple[str, str]]:
 
 
 def year_choices() -> list[int]:
-    years = set(Publication.objects.values_list("year", flat=True).distinct())
-    years |= set(tasks().values_list("plan__year", flat=True).distinct())
+    return memo("years", _year_choices)
+
+
+def _year_choices() -> list[int]:
+    years = set(Publication.objects.order_by().values_list("year", flat=True).distinct())
+    years |= set(tasks().order_by().values_list("plan__year", flat=True).distinct())
     return sorted(years, reverse=True)
 
 
 def item_choices() -> list[CheckItem]:
-    return list(CheckItem.objects.filter(task__in=tasks()).distinct().order_by("item_list_id", "seq"))
+    return memo("items", lambda: list(
+        CheckItem.objects.filter(task__in=tasks()).distinct().order_by("item_list_id", "seq")
+    ))
 
 
 def team_rows(draw: Draw, on: dt.date | None = None) -> dict[int, list[dict[str, str]]]:

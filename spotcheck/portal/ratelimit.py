@@ -2,7 +2,8 @@
 
 A fixed one-minute window per client address (``REMOTE_ADDR``; put the portal behind a proxy that
 sets it). Over the limit the page is a 429 in Chinese with ``Retry-After``. The default
-LocMemCache counts per process; configure a shared cache (Redis, database) to count across workers.
+LocMemCache counts per process; the production settings use a file cache shared by the workers.
+Allowed requests are then served through the page cache (``portal.pagecache``).
 """
 
 from __future__ import annotations
@@ -64,12 +65,16 @@ def too_many(request: HttpRequest, retry: int) -> HttpResponse:
 def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """A public page: GET/HEAD only (else 405), rate-limited per IP (else 429)."""
 
+    from .pagecache import cached
+
+    render_page = cached(view)
+
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         allowed, retry = hit(request)
         if not allowed:
             return too_many(request, retry)
-        return view(request, *args, **kwargs)
+        return render_page(request, *args, **kwargs)
 
     return require_safe(wrapped)
 

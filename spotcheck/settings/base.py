@@ -185,3 +185,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+#: Seconds a rendered public portal page is served from the cache (0 = off). Every publication
+#: invalidates all cached pages at once (``spotcheck.portal.pagecache``).
+SPOTCHECK_PORTAL_CACHE_SECONDS = int(os.environ.get("SPOTCHECK_PORTAL_CACHE_SECONDS", "60"))

@@ -8,7 +8,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import SECRET_KEY
+from .base import SECRET_KEY, VAR_DIR
 
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("生产环境必须设置 SPOTCHECK_SECRET_KEY（至少 50 个随机字符）")
@@ -22,3 +22,14 @@ SECURE_HSTS_SECONDS = int(os.environ.get("SPOTCHECK_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_AGE = 8 * 3600
+
+# One cache shared by all gunicorn workers of the machine (portal page cache and rate limit) with
+# nothing extra to install; point SPOTCHECK_CACHE_DIR at a local disk.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("SPOTCHECK_CACHE_DIR", str(VAR_DIR / "cache")),
+        "TIMEOUT": 300,
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+}

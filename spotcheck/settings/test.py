@@ -17,3 +17,4 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 SPOTCHECK_JOBS_SYNC = True  # run background jobs inline: the test database is invisible to other threads
+SPOTCHECK_PORTAL_CACHE_SECONDS = 0  # tests publish and read back at once; pagecache has its own test

@@ -61,16 +61,17 @@ def bare(world, staffed, county_user, approver):  # noqa: F811
     inst.address, inst.legal_representative = "阳城县凤城镇新阳路18号", "王建国"
     inst.save()
     start = world.start
-    obj = Inspection.objects.create(
-        assignment=assignment, task=draw.task, institution=inst, region_id=f.YANGCHENG,
+    obj = Inspection.objects.update_or_create(  # approve_reveal already made the record
+            assignment=assignment, defaults=dict(task=draw.task, institution=inst, region_id=f.YANGCHENG,
         status=InspectionStatus.RECORDED, planned_date=start, notice_number="阳医保检告〔2026〕7号",
         notified_at=timezone.now(), started_on=start, ended_on=start + dt.timedelta(days=1),
         result_type=ResultType.CORRECTED, result_summary="住院费用存在重复收费，已责令改正。",
         handling="责令退回违规费用，约谈医院负责人。", result_notice_number="阳医保检结〔2026〕3号",
         confirmed_by_name="王建国", confirmed_at=timezone.now(), recorded_by=county_user,
-        recorded_at=timezone.now(),
-    )
+        recorded_at=timezone.now(),),
+        )[0]
     vt = ViolationType.objects.get(kind=CatalogueKind.HOSPITAL, seq=7)  # seeded catalogue: 分解/重复收费
+    obj.checklist.all().delete()  # replace the generated checklist with known lines
     ChecklistEntry.objects.create(inspection=obj, seq=1, check_item=world.general_h, text="住院患者在床情况（人证相符）",
                                   outcome=ChecklistOutcome.COMPLIANT)
     ChecklistEntry.objects.create(inspection=obj, seq=2, violation_type=vt, text="是否存在重复收费、分解收费",

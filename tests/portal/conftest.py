@@ -38,12 +38,12 @@ def make_inspections(draw: Draw, *, status: str = InspectionStatus.REVIEWED, res
     today = timezone.localdate()
     out = []
     for a in draw.assignments.filter(active=True).select_related("institution").order_by("position"):
-        out.append(Inspection.objects.create(
-            assignment=a, task=draw.task, institution=a.institution, region_id=draw.task.region_id, status=status,
+        out.append(Inspection.objects.update_or_create(  # approve_reveal already made the record
+            assignment=a, defaults=dict(task=draw.task, institution=a.institution, region_id=draw.task.region_id, status=status,
             result_type=result_type, handling=handling, result_summary="现场检查发现问题",
             started_on=today - dt.timedelta(days=3), ended_on=today - dt.timedelta(days=2),
-            due_date=today + dt.timedelta(days=due_in), reviewed_by=reviewer, reviewed_at=timezone.now(),
-        ))
+            due_date=today + dt.timedelta(days=due_in), reviewed_by=reviewer, reviewed_at=timezone.now(),),
+        )[0])
     return out
 
 
