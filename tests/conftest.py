@@ -11,7 +11,8 @@ _DB_FIXTURES = ("db", "transactional_db", "live_server", "django_db_reset_sequen
 
 @pytest.fixture(autouse=True)
 def _builtin_regions(request):
-    """Re-load the built-in regions (a data migration) when a transactional test flushed them.
+    """Re-load the built-in regions and the other data migrations' rows when a transactional test
+    flushed them.
 
     ``transaction=True`` tests (the browser tests) end with a flush that empties every table,
     including the rows the migration inserted; later tests on the same worker would find no regions.
@@ -29,7 +30,24 @@ def _builtin_regions(request):
 
         if not Region.objects.filter(code=f.YANGCHENG).exists():
             load_builtin(Region)
+        _reload_migration_data()
     yield
+
+
+def _reload_migration_data() -> None:
+    """The other data migrations' rows (catalogues, credit measures), re-created after a flush."""
+    import importlib
+
+    from django.apps import apps
+
+    from spotcheck.credit.models import Measure
+    from spotcheck.inspections.catalogue import ensure_defaults
+    from spotcheck.inspections.models import ViolationType
+
+    if not ViolationType.objects.exists():
+        ensure_defaults()
+    if not Measure.objects.exists():
+        importlib.import_module("spotcheck.credit.migrations.0002_default_measures").forwards(apps, None)
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ from . import checklist, deadlines, signals
 from . import evidence as evidence_files
 from .models import (
     Agency,
+    ChecklistEntry,
     ChecklistOutcome,
     Evidence,
     EvidenceKind,
@@ -159,15 +160,21 @@ def ensure_for_draw(actor: Any, draw: Draw) -> list[Inspection]:
             return []
         days = deadlines.workdays_in(task.period_start, task.period_end)
         due, _warnings = deadlines.disclosure_due(task.period_end)
-        created: list[Inspection] = []
-        for a in missing:
-            planned = days[min(len(days) - 1, a.position * len(days) // max(1, len(active)))]
-            insp = Inspection.objects.create(
-                assignment=a, task=task, institution=a.institution, region_id=task.region_id,
-                planned_date=planned, due_date=due,
-            )
-            checklist.create(insp)
-            created.append(insp)
+        Inspection.objects.bulk_create(
+            (Inspection(assignment=a, task=task, institution=a.institution, region_id=task.region_id,
+                        planned_date=days[min(len(days) - 1, a.position * len(days) // max(1, len(active)))],
+                        due_date=due)
+             for a in missing),
+            batch_size=1000,
+        )
+        wanted = {a.pk for a in missing}
+        created = [i for i in Inspection.objects.filter(assignment__draw=draw)
+                   .select_related("institution", "task").order_by("assignment__position")
+                   if i.assignment_id in wanted]
+        sources = checklist.Sources()
+        ChecklistEntry.objects.bulk_create(
+            (row for insp in created for row in checklist.build(insp, sources)), batch_size=2000,
+        )
         record_many(actor, [
             Pending("inspection.create", "inspections.inspection", str(i.pk), str(i)[:255], i.region_id,
                     after={"draw": draw.draw_id, "assignment": i.assignment_id,

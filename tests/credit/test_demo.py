@@ -14,7 +14,7 @@ from spotcheck.directory.models import Institution
 
 @pytest.fixture
 def demo_city(db):
-    call_command("demo_data", institutions=300, stdout=io.StringIO(), stderr=io.StringIO())
+    call_command("demo_data", institutions=300, no_history=True, stdout=io.StringIO(), stderr=io.StringIO())
 
 
 def test_load_demo(demo_city, client):

@@ -240,8 +240,8 @@ def replay_history(run: Run) -> None:
 
 def load_credit(run: Run) -> None:
     """Credit files with 2023 records, the 2023 evaluation and the ``demo-institution`` account."""
-    if not run.accounts:
-        run.say("  跳过（--no-accounts）")
+    if not (run.accounts and run.history):
+        run.say("  跳过（--no-history 或 --no-accounts）")
         return
     from spotcheck.credit.demo import load_demo
 
@@ -346,7 +346,7 @@ class Command(BaseCommand):
                             help="检查人员总数（默认按各区域 5%% 参考任务的配置需要计算）")
         parser.add_argument("--no-accounts", action="store_true", help="不创建演示账号（基准测试用）")
         parser.add_argument("--no-history", action="store_true",
-                            help="不生成 2023 年示例任务的抽取、检查和公示记录（需要演示账号）")
+                            help="只生成名录与账号：不生成 2023 年示例任务的抽取、检查、公示记录和信用档案")
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--if-empty", action="store_true", help="已有机构时什么也不做")
         mode.add_argument("--reset", action="store_true", help="先删除以前生成的演示数据，再重新生成")
