@@ -114,15 +114,17 @@ def outcome_for(position: int, kind: str) -> Outcome:
     from spotcheck.inspections.models import ResultType
 
     slot = position % 10
-    charge_seq = "38-duplicate-charge" if kind == "H" else "38-substitution"  # 重复收费 · 串换药品
+    if kind == "H":
+        act, small, big = ("38-duplicate-charge", "抽查住院病历发现重复收取同一诊疗项目费用，已当场退还参保人",
+                           "多份病历存在超标准收费，涉及多名参保人，需进一步核查")
+    else:
+        act, small, big = ("38-substitution", "抽查销售记录发现将保健品串换为药品结算，已当场退还并改正",
+                           "多笔销售存在串换药品结算，涉及多名参保人，需进一步核查")
     if slot in (1, 6):
-        return Outcome(ResultType.CORRECTED, [(charge_seq, "抽查病历发现重复收取同一项目费用，已当场退还参保人", Decimal("800.00"), True)])
+        return Outcome(ResultType.CORRECTED, [(act, small, Decimal("800.00"), True)])
     if slot == 4:
-        return Outcome(
-            ResultType.PENDING,
-            [(charge_seq, "超标准收费，涉及多名参保人，需进一步核查", Decimal("12600.00"), False)],
-            penalty=Decimal("12600.00"), penalty_executed=position % 20 != 4,
-        )
+        return Outcome(ResultType.PENDING, [(act, big, Decimal("12600.00"), False)],
+                       penalty=Decimal("12600.00"), penalty_executed=position % 20 != 4)
     if slot == 8 and position >= 10:
         return Outcome(ResultType.UNCOOPERATIVE)
     return Outcome(ResultType.NO_PROBLEM)
@@ -208,8 +210,8 @@ def _replay_task(history: TaskHistory, task: Task, clock: ReplayClock) -> dict[s
         clock.set(end, 17)
         summaries = {
             ResultType.NO_PROBLEM: ("", ""),
-            ResultType.CORRECTED: ("发现重复收费问题，已责令当场改正并退还参保人费用。", "责令改正"),
-            ResultType.PENDING: ("发现超标准收费问题，涉及金额较大，需进一步核查处理。", "责令退回违规费用，依法立案处理"),
+            ResultType.CORRECTED: ("发现违规收费问题，已责令当场改正并退还参保人费用。", "责令改正"),
+            ResultType.PENDING: ("发现违规收费问题，涉及金额较大，需进一步核查处理。", "责令退回违规费用，依法立案处理"),
             ResultType.UNCOOPERATIVE: ("被检查单位拒绝提供病历和收费明细，经劝导仍不配合。", "约谈主要负责人，移交市场监督管理部门"),
         }
         summary, handling = summaries[ResultType(outcome.result_type)]

@@ -357,6 +357,8 @@ def decide_finding(
     if treatment not in Treatment.values:
         raise ActionRefused(f"处理方式“{treatment}”无效")
     deviation_reason = (deviation_reason or "").strip()
+    if not deviation_reason and treatment == finding.decided_treatment:
+        deviation_reason = finding.deviation_reason  # the same decision keeps its recorded reason
     recommended = finding.recommended_treatment
     if recommended and core_lenience.deviation_requires_reason(recommended, treatment) and not deviation_reason:
         raise ActionRefused(f"决定处理（{treatment}）与系统建议（{recommended}）不一致，请填写理由")
@@ -371,6 +373,13 @@ def decide_finding(
         finding = Finding.objects.select_for_update().get(pk=finding.pk)
         if inspection.status == InspectionStatus.PLANNED:
             raise ActionRefused("检查尚未开始")
+        if inspection.status in (InspectionStatus.REVIEWED, InspectionStatus.PUBLISHED):
+            # The decision was approved (and maybe published and printed): only the later execution of
+            # the penalty may be recorded; anything else is a correction through the portal.
+            unchanged = (treatment == finding.decided_treatment and refund == finding.refund_amount
+                         and penalty == finding.penalty_amount)
+            if not (unchanged and penalty_executed and not finding.penalty_executed):
+                raise ActionRefused("检查结果已审核，处理决定不能再修改（只能登记罚款已执行）；如需更正，请由公示人员发布更正")
         before = {"decided_treatment": finding.decided_treatment, "penalty_amount": finding.penalty_amount,
                   "penalty_executed": finding.penalty_executed}
         finding.decided_treatment = treatment

@@ -37,7 +37,7 @@ def build(inspection: Inspection, sources: Sources | None = None) -> list[Checkl
                                    text=f"{item.category}：{item.name}"[:300]))
     for vt in sources.violations(kind):
         rows.append(ChecklistEntry(inspection=inspection, seq=len(rows) + 1, violation_type=vt,
-                                   text=f"是否存在：{vt.name}"[:300]))
+                                   text=f"未发现：{vt.name}"[:300]))  # 符合 = not found
     return rows
 
 

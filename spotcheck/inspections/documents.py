@@ -428,6 +428,10 @@ def _rectification_section(doc: Document, inspection: Inspection, rects: list[Re
               r.requirement, f"{cn_date(r.due_date)}前", r.get_status_display()]
              for i, r in enumerate(rects, start=1)],
         )
+    elif findings and all(f.corrected_on_site for f in findings):
+        doc.paragraph("上述问题已在检查现场改正。你单位应当举一反三，健全内部管理制度，防止同类问题再次发生；"
+                      "本局将在后续检查中予以复查。")
+        return
     elif inspection.result_type in (ResultType.CORRECTED, ResultType.PENDING) or findings:
         days = _setting("inspection.rectification_days", 30)
         doc.paragraph(f"你单位应当对上述问题立即整改，自收到本告知书之日起{days}日内完成整改，"

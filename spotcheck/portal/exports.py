@@ -14,6 +14,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
+from django.utils import timezone
 
 from . import public
 from .ratelimit import public_view
@@ -50,7 +51,7 @@ def result_row(pub: Any, base: str = "") -> dict[str, Any]:
         "year": pub.year, "task": s["task"]["name"], "items": "、".join(i["name"] for i in s["items"]),
         "result_type": s["result_type"], "result": s["result_label"], "handling": s["handling"],
         "findings_count": s["findings_count"], "findings_amount": s["findings_amount"], "team": _team_text(s["team"]),
-        "published_at": pub.published_at.isoformat(), "deadline": pub.deadline.isoformat() if pub.deadline else "",
+        "published_at": timezone.localtime(pub.published_at).isoformat(), "deadline": pub.deadline.isoformat() if pub.deadline else "",
         "met_deadline": pub.met_deadline, "supersedes": pub.supersedes_id or "",
         "correction_reason": pub.correction_reason, "url": base + reverse("portal:result", args=[pub.pk]),
     }

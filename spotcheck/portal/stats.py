@@ -263,7 +263,8 @@ def build_cube() -> dict[str, Any]:
     viol = rows(findings, ("inspection__publications__year", "inspection__institution__region_id", "violation_type__name"),
                 n=Count("pk"), amount=Sum("amount"))
     item_ids = {r[1] for r in item_year} - {None}
-    items = {i.pk: (f"{i.name}（{i.item_list.region.name} {i.item_list.year}）", i.target_kind, i.item_list_id, i.seq)
+    items = {i.pk: (f"{i.name}（{i.item_list.region.name} {i.item_list.year}）", i.target_kind, i.item_list_id, i.seq,
+                    i.item_list.region_id)
              for i in CheckItem.objects.filter(pk__in=item_ids).select_related("item_list__region")}
     regions = {r[0] for r in des} | {r[1] for r in results}
     return {"des": des, "insp_year": insp_year, "insp_all": insp_all, "item_year": item_year, "item_all": item_all,
@@ -320,16 +321,20 @@ def from_cube(c: Mapping[str, Any], year: str, area: str) -> dict[str, Any]:  # 
         meta = items.get(pk)
         if meta is not None and _in_area(region, area) and (meta[1] not in InstitutionKind.values or meta[1] == kind):
             insp_item[pk] = insp_item.get(pk, 0) + int(n)
-    all_des = sum(des_kind.values())
     present = [pk for pk in items if pk in insp_item]
-    des_item = {pk: des_kind.get(items[pk][1], 0) if items[pk][1] in InstitutionKind.values else all_des
-                for pk in present}
+
+    def item_denominator(meta: Any) -> int:
+        """Designated institutions of the item's kind in the area of its list (within the filter area)."""
+        kinds = {meta[1]} if meta[1] in InstitutionKind.values else set(InstitutionKind.values)
+        return sum(int(r[-1]) for r in des if r[1] in kinds and _in_area(r[0], meta[4]))
+
+    des_item = {pk: item_denominator(items[pk]) for pk in present}
     tables.append(Table("coverage-item", "按抽查事项的检查覆盖率", "各抽查事项已公示检查结果的机构占其检查对象的比例",
                         ["抽查事项", "覆盖率（%）", "已检查机构数", "检查对象机构数"],
                         coverage_rows(des_item, insp_item, {pk: items[pk][0] for pk in present},
                                       order=sorted(present, key=lambda pk: (items[pk][2], items[pk][3]))),
                         unit="%", max_value=100.0,
-                        note="检查对象机构数 = 事项适用类型（医疗机构或零售药店）的在协议机构数。"))
+                        note="检查对象机构数 = 发布该事项清单的区域内、事项适用类型（医疗机构或零售药店）的在协议机构数。"))
 
     # -- result types
     res = [r for r in c["results"] if _in_area(r[1], area)]

@@ -380,3 +380,23 @@ def test_rectification_closed_by_someone_other_than_the_submitter(hospital_inspe
     assert rect.status == RectificationStatus.CLOSED and rect.closed_by == reviewer
     with pytest.raises(actions.ActionRefused, match="不能早于今天"):
         actions.order_rectification(reviewer, hospital_inspection, "x", timezone.localdate() - dt.timedelta(days=1))
+
+
+def test_decision_is_locked_after_review_except_recording_the_penalty_execution(
+    insp_world, hospital_inspection, reviewer
+):
+    staff = insp_world["proposer"]
+    recorded(staff, hospital_inspection)
+    finding = hospital_inspection.findings.get()
+    actions.decide_finding(reviewer, finding, "依法处罚", "多次重复收费", refund_amount=Decimal("800"),
+                           penalty_amount=Decimal("800"))
+    actions.review(reviewer, hospital_inspection, True, "同意")
+    finding.refresh_from_db()
+    with pytest.raises(actions.ActionRefused, match="不能再修改"):
+        actions.decide_finding(reviewer, finding, "不予处罚", "改判")
+    with pytest.raises(actions.ActionRefused, match="不能再修改"):
+        actions.decide_finding(reviewer, finding, "依法处罚", "加重", refund_amount=Decimal("800"),
+                               penalty_amount=Decimal("1600"))
+    done = actions.decide_finding(reviewer, finding, "依法处罚", "", refund_amount=Decimal("800"),
+                                  penalty_amount=Decimal("800"), penalty_executed=True)
+    assert done.penalty_executed and done.decided_treatment == "依法处罚"

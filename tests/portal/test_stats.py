@@ -168,9 +168,10 @@ def test_statistics_of_published_results(dataset):
     grade = _rows(data, "coverage-grade")
     assert grade["优秀"] == [100.0, 1, 1] and grade["未评级"] == [0.0, 0, 1] and grade["良好"] == [pytest.approx(66.7), 2, 3]
     items = _rows(data, "coverage-item")
-    assert items["医疗机构事项（阳城县 2026）"] == [50.0, 3, 6]  # yc[0], yc[1], yc[3]; 怀仁 apart
+    # denominators: designated institutions of the item's kind in the area of the item's list
+    assert items["医疗机构事项（阳城县 2026）"] == [75.0, 3, 4]  # yc[0], yc[1], yc[3] of 阳城's 4 hospitals
     assert items["药店事项（阳城县 2026）"] == [50.0, 1, 2]
-    assert items["医疗机构事项（怀仁市 2026）"] == [pytest.approx(16.7), 1, 6]
+    assert items["医疗机构事项（怀仁市 2026）"] == [50.0, 1, 2]
     assert not any("2025" in k for k in items)
 
     viol = _rows(data, "violations")
