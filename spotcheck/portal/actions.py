@@ -74,8 +74,25 @@ def _publish_one(actor: Any, inspection: Inspection, now: Any) -> Publication:
     record(actor, "portal.publish", pub, before=before,
            after={"inspection": insp.pk, "version": 1, "met_deadline": pub.met_deadline, "snapshot": data})
     inspection_published.send(sender=Inspection, inspection=insp, publication=pub, user=actor)
+    _close_task_when_all_published(actor, insp)
     transaction.on_commit(pagecache.bump)
     return pub
+
+
+def _close_task_when_all_published(actor: Any, insp: Inspection) -> None:
+    """A task whose every current inspection (replaced institutions aside) is published is 已完成."""
+    from spotcheck.planning.models import TaskStatus
+
+    task = insp.task
+    if task.status == TaskStatus.DONE:
+        return
+    pending = Inspection.objects.filter(task=task, assignment__active=True).exclude(status=InspectionStatus.PUBLISHED)
+    if not pending.exists():
+        before = task.status
+        task.status = TaskStatus.DONE
+        task.save(update_fields=["status"])
+        record(actor, "task.status", task, before={"status": before}, after={"status": TaskStatus.DONE},
+               reason="全部检查结果已公示")
 
 
 def publish(actor: Any, inspection: Inspection) -> Publication:

@@ -172,3 +172,16 @@ def test_institution_user_cannot_publish(inspections):
     with pytest.raises(PermissionDenied):
         actions.publish(inst_user, inspections[0])
     assert timezone.now()
+
+
+def test_task_is_done_once_every_result_is_published(inspections, county_user):
+    from spotcheck.planning.models import TaskStatus
+
+    task = inspections[0].task
+    for insp in inspections[:-1]:
+        actions.publish(county_user, insp)
+    task.refresh_from_db()
+    assert task.status != TaskStatus.DONE
+    actions.publish(county_user, inspections[-1])
+    task.refresh_from_db()
+    assert task.status == TaskStatus.DONE
