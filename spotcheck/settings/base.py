@@ -189,3 +189,6 @@ LOGGING = {
 #: Seconds a rendered public portal page is served from the cache (0 = off). Every publication
 #: invalidates all cached pages at once (``spotcheck.portal.pagecache``).
 SPOTCHECK_PORTAL_CACHE_SECONDS = int(os.environ.get("SPOTCHECK_PORTAL_CACHE_SECONDS", "60"))
+
+#: Addresses of reverse proxies whose X-Forwarded-For the portal's per-IP rate limit trusts.
+SPOTCHECK_TRUSTED_PROXIES = [h for h in os.environ.get("SPOTCHECK_TRUSTED_PROXIES", "").split(",") if h]

@@ -204,3 +204,14 @@ def test_search_filters_and_pagination(client, inspections, county_user):
     assert "分页测试卫生院24" in second and "上一页" in second
     by_area = client.get(reverse("portal:institutions") + f"?area={f.HUAIREN}").content.decode()
     assert "分页测试卫生院" not in by_area
+
+
+def test_rate_limit_sees_the_visitor_behind_a_trusted_proxy(rf, settings):
+    from spotcheck.portal.ratelimit import client_ip
+
+    request = rf.get("/portal/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.5")
+    assert client_ip(request) == "127.0.0.1"  # no trusted proxy configured: the header is ignored
+    settings.SPOTCHECK_TRUSTED_PROXIES = ["127.0.0.1", "10.0.0.5"]
+    assert client_ip(request) == "203.0.113.9"
+    spoofed = rf.get("/portal/", REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    assert client_ip(spoofed) == "198.51.100.7"  # a visitor cannot choose their address
