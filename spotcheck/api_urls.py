@@ -9,6 +9,7 @@ from spotcheck.draws.api import register as register_draws
 from spotcheck.inspections.api import register as register_inspections
 from spotcheck.planning.api import register as register_planning
 from spotcheck.portal.api import register as register_portal
+from spotcheck.screening.api import register as register_screening
 
 router = DefaultRouter()
 register_directory(router)
@@ -17,5 +18,6 @@ register_draws(router)
 register_inspections(router)
 register_credit(router)
 register_portal(router)
+register_screening(router)
 
 urlpatterns = [path("", include(router.urls))]

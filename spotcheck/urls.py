@@ -13,6 +13,7 @@ urlpatterns = [
     path("inspections/", include("spotcheck.inspections.urls")),
     path("credit/", include("spotcheck.credit.urls")),
     path("portal/", include("spotcheck.portal.urls")),
+    path("screening/", include("spotcheck.screening.urls")),
     path("audit/", include("spotcheck.audit.urls")),
     path("policy/", include("spotcheck.policy.urls")),
     path("api/", include("spotcheck.api_urls")),

@@ -1,6 +1,6 @@
 """Policy settings of credit files and grading (collected by ``spotcheck.policy.registry``)."""
 
-from spotcheck.policy.registry import Spec
+from spotcheck.policy.spec import Spec
 
 SPECS: list[Spec] = [
     Spec("credit.cycle", "信用评价周期", "natural_year", "natural_year（自然年度）"),

@@ -1,6 +1,6 @@
 """Policy settings of on-site inspections (collected by ``spotcheck.policy.registry``)."""
 
-from spotcheck.policy.registry import Spec
+from spotcheck.policy.spec import Spec
 
 SPECS: list[Spec] = [
     Spec("inspection.photo_max_mb", "现场照片大小上限（MB）", 20, "单个照片文件的大小上限"),

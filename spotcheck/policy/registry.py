@@ -6,16 +6,11 @@ Code asks ``policy.get(key, on=date)``; an admin changes a value by adding a new
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from .spec import Spec  # re-exported: Spec used to live here
 
-@dataclass(frozen=True)
-class Spec:
-    key: str
-    label: str
-    default: Any
-    help: str
+__all__ = ["SPECS", "Spec", "default"]
 
 
 SPECS: dict[str, Spec] = {
@@ -63,6 +58,7 @@ EXTENSION_MODULES = (
     "spotcheck.inspections.policy_specs",
     "spotcheck.credit.policy_specs",
     "spotcheck.portal.policy_specs",
+    "spotcheck.screening.policy_specs",
 )
 
 

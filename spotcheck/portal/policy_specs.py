@@ -1,6 +1,6 @@
 """Policy settings of the public portal (collected by ``spotcheck.policy.registry``)."""
 
-from spotcheck.policy.registry import Spec
+from spotcheck.policy.spec import Spec
 
 SPECS: list[Spec] = [
     Spec(

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "spotcheck.inspections",
     "spotcheck.credit",
     "spotcheck.portal",
+    "spotcheck.screening",
     "spotcheck.jobs",
 ]
 
