@@ -255,6 +255,26 @@ def load_credit(run: Run) -> None:
         run.logins.append((result["account"], "定点医药机构", f"机构 {result['showcase']}"))
 
 
+def load_screening(run: Run) -> None:
+    """A claims batch for the demo institutions with planted cases of every rule, screened once."""
+    if not (run.accounts and run.history):
+        run.say("  跳过（--no-history 或 --no-accounts）")
+        return
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from spotcheck.screening.models import ClaimBatch
+
+    if ClaimBatch.objects.exists():
+        run.say("  跳过（已有结算数据批次）")
+        return
+    out = StringIO()
+    call_command("screening", "demo", "--run", stdout=out)
+    for line in out.getvalue().splitlines()[:2]:
+        run.say(f"  {line}")
+
+
 #: The generation, in order. Append a step to extend the demo.
 STEPS: list[tuple[str, Callable[[Run], None]]] = [
     ("部门", create_departments),
@@ -264,6 +284,7 @@ STEPS: list[tuple[str, Callable[[Run], None]]] = [
     ("演示账号", create_accounts),
     ("2023 年示例任务（抽取、检查、公示）", replay_history),
     ("信用档案与 2023 年信用评价", load_credit),
+    ("系统数据检查示例（2023 年 10 月结算数据）", load_screening),
 ]
 
 
