@@ -7,14 +7,12 @@ import pytest
 from spotcheck.accounts.models import Role
 from spotcheck.directory.models import Institution
 from tests import factories as f
-from tests.e2e.conftest import browser, login, page, shot  # noqa: F401 - fixtures
+from tests.screening.conftest import claim_rows, files_of
 
-from .conftest import claim_rows, files_of
-
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]  # regions, catalogues: migrations
 
 
-def test_import_run_drilldown_flag(login, page, shot, live_server, tmp_path):  # noqa: F811
+def test_import_run_drilldown_flag(login, page, shot, live_server, tmp_path):
     insts = {"y1": f.institution(f.YANGCHENG), "y2": f.institution(f.YANGCHENG)}
     f.user("e2e-county", Role.COUNTY_STAFF, f.YANGCHENG)
     paths = []
