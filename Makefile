@@ -27,6 +27,7 @@ demo: install
 	@echo "  SpotCheck 演示环境: http://127.0.0.1:$(PORT)/"
 	@echo "  账号（密码均为 spotcheck-demo）: demo-admin 系统管理员 · demo-city 朔州市局管理员 ·"
 	@echo "       demo-county 阳城县医保局业务人员 · demo-county-lead 阳城县医保局负责人 · demo-inspector 检查人员 · demo-auditor 审计/纪检"
+	@echo "       demo-institution 定点医药机构（本单位信用档案）· 公示门户（无需登录）: http://127.0.0.1:$(PORT)/portal/"
 	@echo ""
 	DJANGO_SETTINGS_MODULE=spotcheck.settings.dev $(BIN)/spotcheck runserver 127.0.0.1:$(PORT)
 
