@@ -49,14 +49,6 @@ PENALTY_TREATMENTS = {Treatment.STATUTORY, Treatment.MITIGATED, Treatment.LIGHTE
 # Small helpers
 
 
-def _setting(key: str, default: Any) -> Any:
-    """``policy.get(key)``, or ``default`` while the setting is not registered."""
-    try:
-        return policy.get(key)
-    except KeyError:
-        return default
-
-
 def cn_date(day: dt.date | dt.datetime | None) -> str:
     """``2023-10-05`` → ``2023年10月5日``; ``None`` → a blank to fill in by hand."""
     if day is None:
@@ -265,11 +257,11 @@ def notice_document(inspection: Inspection) -> Document:
     )
     doc.heading("联系方式")
     leader = team[0] if team else None
-    contact = _setting("inspection.contact", "")
+    contact = policy.get("inspection.contact")
     rows: list[Field | tuple[str, str]] = [
         ("检查组联系人", f"{leader.name}（{leader.department.name}）" if leader else ""),
         ("本局联系电话", contact or "\u3000"),
-        ("本局地址", _setting("inspection.bureau_address", "") or "\u3000"),
+        ("本局地址", policy.get("inspection.bureau_address") or "\u3000"),
     ]
     doc.fields(rows)
     doc.closing(bureau, cn_date(inspection.notified_at or inspection.started_on))
@@ -404,7 +396,7 @@ def result_document(inspection: Inspection) -> Document:
     doc.heading("权利告知")
     _rights_section(doc, inspection, findings)
     doc.heading("结果公开")
-    days = _setting("disclosure.deadline_workdays", 20)
+    days = policy.get("disclosure.deadline_workdays")
     doc.paragraph(
         f"按照“双随机、一公开”和“谁检查、谁录入、谁公示”的要求，本次检查结果将自检查结束之日起{days}个工作日内"
         "录入监管工作平台并向社会公示，同时纳入你单位医疗保障信用记录。"
@@ -433,7 +425,7 @@ def _rectification_section(doc: Document, inspection: Inspection, rects: list[Re
                       "本局将在后续检查中予以复查。")
         return
     elif inspection.result_type in (ResultType.CORRECTED, ResultType.PENDING) or findings:
-        days = _setting("inspection.rectification_days", 30)
+        days = policy.get("inspection.rectification_days")
         doc.paragraph(f"你单位应当对上述问题立即整改，自收到本告知书之日起{days}日内完成整改，"
                       "并将整改报告及佐证材料报送本局。")
     else:
@@ -444,7 +436,7 @@ def _rectification_section(doc: Document, inspection: Inspection, rects: list[Re
 
 
 def _rights_section(doc: Document, inspection: Inspection, findings: list[Finding]) -> None:
-    days = _setting("inspection.statement_workdays", 5)
+    days = policy.get("inspection.statement_workdays")
     doc.paragraph(
         f"（一）陈述、申辩。你单位对本检查结果认定的事实有异议的，可以自收到本告知书之日起{days}个工作日内"
         "向本局提出书面陈述、申辩意见，并提交相关证据材料；逾期未提出的，视为放弃陈述、申辩的权利。"

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from .io import Source
-from .params import DEFAULTS
+from .params import all_settings
 
 #: Ordinary items (code, name, price, price limit or "").
 ITEMS = [
@@ -37,6 +37,7 @@ class _Gen:
         self.fees: list[dict[str, str]] = []
         self.n_visit = self.n_fee = 0
         self.totals: dict[str, Decimal] = {}
+        self.params: dict[str, Any] = {}
 
     def person(self, n: int, gend: str | None = None, age: int | None = None) -> tuple[str, str, str]:
         gend = gend or self.rng.choice("12")
@@ -86,6 +87,7 @@ def generate(codes: list[str], period: str = "2023-10", seed: int = 2023, normal
         raise ValueError("演示数据至少需要两家机构")
     pairs = pairs or [(codes[0], codes[1])]
     g = _Gen(period, codes, seed)
+    g.params = all_settings()  # plant cases that the parameters in force will find
     rng = g.rng
     people = 0
     for _ in range(normal_visits):
@@ -117,7 +119,7 @@ def _plant(g: _Gen, a: str, b: str, day: dt.date, people: int) -> int:
     g.fee(mid, a, day, ITEMS[0], cnt=2, pric=Decimal("15.00"))
     g.settle(mid, p[0], a, day)
     # 重复收费: the first configured pair
-    pair = DEFAULTS["screening.duplicate_pairs"][0]
+    pair = g.params["screening.duplicate_pairs"][0]
     people += 1
     p = g.person(people)
     mid = one(a, p)
@@ -125,7 +127,7 @@ def _plant(g: _Gen, a: str, b: str, day: dt.date, people: int) -> int:
     g.fee(mid, a, day, (pair[1], "挂号费", Decimal("1.00"), ""))
     g.settle(mid, p[0], a, day)
     # 限性别: a female-only item for a man
-    female_code = next(k for k, v in DEFAULTS["screening.gender_items"].items() if v == "2")
+    female_code = next(k for k, v in g.params["screening.gender_items"].items() if v == "2")
     people += 1
     p = g.person(people, gend="1")
     mid = one(b, p)
@@ -135,10 +137,10 @@ def _plant(g: _Gen, a: str, b: str, day: dt.date, people: int) -> int:
     people += 1
     p = g.person(people, age=40)
     mid = one(b, p)
-    g.fee(mid, b, day, (DEFAULTS["screening.child_items"][0], "小儿氨酚黄那敏颗粒", Decimal("3.00"), ""), cnt=2)
+    g.fee(mid, b, day, (g.params["screening.child_items"][0], "小儿氨酚黄那敏颗粒", Decimal("3.00"), ""), cnt=2)
     g.settle(mid, p[0], b, day)
     # 单日限定频次
-    code_limited, limit = next(iter(DEFAULTS["screening.daily_limits"].items()))
+    code_limited, limit = next(iter(g.params["screening.daily_limits"].items()))
     people += 1
     p = g.person(people)
     mid = one(a, p)

@@ -1,5 +1,4 @@
-"""Reading the screening policy settings. Falls back to this app's ``Spec`` defaults while
-``spotcheck.screening.policy_specs`` is not (yet) listed in the policy registry."""
+"""Reading and checking the screening policy settings (declared in ``policy_specs``)."""
 
 from __future__ import annotations
 
@@ -10,19 +9,16 @@ from spotcheck import policy
 
 from .policy_specs import SPECS
 
-DEFAULTS: dict[str, Any] = {s.key: s.default for s in SPECS}
+KEYS: tuple[str, ...] = tuple(s.key for s in SPECS)
 
 
 def setting(key: str, on: dt.date | None = None) -> Any:
-    try:
-        return policy.get(key, on=on)
-    except KeyError:
-        return DEFAULTS[key]
+    return policy.get(key, on=on)
 
 
 def all_settings(on: dt.date | None = None) -> dict[str, Any]:
     """Every screening parameter in force on ``on`` (recorded with each run)."""
-    return {key: setting(key, on) for key in DEFAULTS}
+    return {key: setting(key, on) for key in KEYS}
 
 
 class BadParameter(ValueError):
