@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from spotcheck.accounts.permissions import can
 from spotcheck.directory.models import CreditGrade
+from spotcheck.portal.ratelimit import public_view
 
 from . import actions, forms
 from .access import is_institution, may_read, scoped
@@ -400,9 +401,10 @@ def repair_decide(request: HttpRequest, pk: int) -> HttpResponse:
 PUBLIC_GRADES = (CreditGrade.EXCELLENT, CreditGrade.GOOD)
 
 
-@require_safe
+@public_view
 def public_list(request: HttpRequest) -> HttpResponse:
-    """守信激励公示: institutions graded 优秀/良好 (no login, no personal data)."""
+    """守信激励公示: institutions graded 优秀/良好 (no login, no personal data; GET only, rate-limited
+    and page-cached like every public portal page)."""
     grade = request.GET.get("grade", "")
     grades = [grade] if grade in PUBLIC_GRADES else list(PUBLIC_GRADES)
     qs = (CreditSubject.objects.filter(kind=SubjectKind.ORG, grade__in=grades)

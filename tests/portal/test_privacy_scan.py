@@ -6,7 +6,7 @@ legal representative, mobile and fixed-line phones), inspectors with 身份证�
 revealed 阳城 draw whose inspection period has started, and published results whose free text holds a
 mobile number and an ID number. The crawler starts at ``/portal/`` (plus the filtered list pages a
 visitor reaches through the search forms) and follows every link inside ``/portal/`` and
-``/draws/verifier/``, the CSV / JSON / Atom / SVG exports included. It asserts:
+``/draws/verifier/`` and ``/credit/public/`` (守信公示), the CSV / JSON / Atom / SVG exports included. It asserts:
 
 - no 18-digit ID number with a valid check digit (``spotcheck.core.codes``), no 15-digit old-form ID
   number, no mobile number ``1[3-9]\\d{9}`` and no fixed-line number (``0xxx-xxxxxxx``) appears;
@@ -43,7 +43,7 @@ from spotcheck.portal.models import Publication
 from tests import factories as f
 from tests.draws.conftest import full_run, make_task, world  # noqa: F401
 
-ALLOWED_PREFIXES = ("/portal/", "/draws/verifier/")
+ALLOWED_PREFIXES = ("/portal/", "/draws/verifier/", "/credit/public/")
 MAX_PAGES = 700
 MAX_VARIANTS_PER_PATH = 25  # query-string variants (pages, filters) crawled per path
 
@@ -227,7 +227,7 @@ def test_no_personal_data_on_any_public_page(dataset, client):
     paths = [u.split("?", 1)[0] for u in pages]
     for needle in ("/portal/results/", "/portal/institutions/", "/portal/tasks/", "/portal/draws/",
                    "/portal/data/results.csv", "/portal/data/results.json", "/portal/feed.atom",
-                   "/portal/stats/", "/draws/verifier/draw.py"):
+                   "/portal/stats/", "/draws/verifier/draw.py", "/credit/public/"):
         assert any(p.startswith(needle) for p in paths), f"未爬到 {needle}"
     assert sum(1 for p in paths if re.fullmatch(r"/portal/results/\d+/", p)) >= dataset["publications"] - 1
     assert any(p.endswith(".svg") for p in paths) and any(re.search(r"/portal/stats/.+\.csv$", p) for p in paths)
