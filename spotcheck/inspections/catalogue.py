@@ -116,24 +116,12 @@ def ensure_defaults(apps: Any = None) -> dict[str, int]:
 
 # --- Edits by an admin ------------------------------------------------------------------------------
 
-#: Fields recorded in the audit event of each catalogue table.
-AUDITED_FIELDS: Final[dict[str, tuple[str, ...]]] = {
-    "LenienceEntry": ("kind", "number", "act_code", "act_text", "setting_basis", "basis", "conditions", "active"),
-    "LenienceCircumstance": ("code", "article", "text", "active"),
-    "ViolationType": ("kind", "seq", "name", "act_code", "article", "active"),
-}
-
 #: Audit actions per table.
 AUDIT_ACTIONS: Final[dict[str, str]] = {
     "LenienceEntry": "lenience.entry",
     "LenienceCircumstance": "lenience.circumstance",
     "ViolationType": "catalogue.violation_type",
 }
-
-
-def snapshot(obj: Any) -> dict[str, Any]:
-    """The audited fields of a catalogue row."""
-    return {name: getattr(obj, name) for name in AUDITED_FIELDS[type(obj).__name__]}
 
 
 def save_row(actor: Any, obj: Any) -> Any:
@@ -146,6 +134,7 @@ def save_row(actor: Any, obj: Any) -> Any:
 
     from spotcheck.accounts.scope import require
     from spotcheck.audit.actions import record
+    from spotcheck.directory.actions import snapshot  # every concrete field, timestamps aside
 
     require(actor, "admin")
     name = type(obj).__name__
