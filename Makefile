@@ -47,6 +47,7 @@ lint: install
 	$(BIN)/mypy
 
 bench: install
+	@scripts/ensure-bench-deps.sh
 	$(BIN)/python benchmarks/run_all.py
 
 clean-db:

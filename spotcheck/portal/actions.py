@@ -63,7 +63,7 @@ def _publish_one(actor: Any, inspection: Inspection, now: Any) -> Publication:
     data = snapshot.build(insp, published_on=today)
     pub = Publication.objects.create(
         inspection=insp, version=1, snapshot=data, task_id=insp.task_id, institution_id=insp.institution_id,
-        region_id=insp.region_id, year=insp.task.plan.year, result_type=insp.result_type,
+        institution_region_id=insp.institution.region_id, region_id=insp.region_id, year=insp.task.plan.year, result_type=insp.result_type,
         published_by=actor, published_at=now, deadline=insp.due_date,
         met_deadline=insp.due_date is None or today <= insp.due_date,
     )
@@ -149,7 +149,8 @@ def correct(actor: Any, publication: Publication, reason: str, changes: dict[str
             raise ActionRefused("更正内容与当前公示内容相同")
         pub = Publication.objects.create(
             inspection=insp, version=old.version + 1, snapshot=data, task_id=old.task_id,
-            institution_id=old.institution_id, region_id=old.region_id, year=old.year,
+            institution_id=old.institution_id, institution_region_id=old.institution_region_id, region_id=old.region_id,
+            year=old.year,
             result_type=data["result_type"], published_by=actor, published_at=now, deadline=old.deadline,
             met_deadline=old.met_deadline, supersedes=old, correction_reason=reason,
         )

@@ -39,7 +39,7 @@ class PublicationSerializer(serializers.ModelSerializer):
                   "corrected_by", "snapshot"]
 
     def get_corrected_by(self, pub: Publication) -> int | None:
-        return pub.correction.pk if pub.is_corrected else None
+        return pub.corrected_by_pk
 
 
 @extend_schema(parameters=[
@@ -58,7 +58,7 @@ class PublicationViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends: list[Any] = []
 
     def get_queryset(self) -> Any:
-        qs = public.publications().order_by("-published_at", "-id")
+        qs = public.publications().select_related("institution").order_by("-published_at", "-id")
         p = self.request.query_params
         code = (p.get("institution") or "").strip().upper()
         if code:
@@ -69,7 +69,7 @@ class PublicationViewSet(viewsets.ReadOnlyModelViewSet):
         result = (p.get("result_type") or "").strip()
         if result:
             qs = qs.filter(result_type=result) if result in ResultType.values else qs.none()
-        qs = public.area_filter(qs, "institution__region__code", (p.get("area") or "").strip())
+        qs = public.area_filter(qs, "institution_region", (p.get("area") or "").strip())
         if (p.get("current") or "").lower() == "true":
             qs = qs.current()
         return qs

@@ -18,20 +18,25 @@ Rules (一公开):
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from spotcheck import policy
 from spotcheck.core.codes import CodeError, region_prefix
+from spotcheck.core.lookups import InIdList
 from spotcheck.directory.models import ContractStatus, Institution, Region
 from spotcheck.draws.access import inspections_started
 from spotcheck.draws.models import AssignmentMember, Draw, DrawStatus
 from spotcheck.inspections.models import ResultType
 from spotcheck.planning.models import CheckItem, ItemList, Task
-from spotcheck.portal.pagecache import memo
+from spotcheck.portal.pagecache import memo, seconds
 
 from .models import Publication
 
@@ -40,7 +45,9 @@ COMMITTED_STATUSES = (DrawStatus.COMMITTED, DrawStatus.REVEAL_PROPOSED, DrawStat
 
 
 def publications() -> QuerySet[Publication]:
-    return Publication.objects.select_related("institution", "task", "region", "correction")
+    """Published versions, without joins: pages show the snapshot; ``correction_pk`` is annotated so
+    ``is_corrected`` needs no extra query."""
+    return Publication.objects.with_correction_pk()
 
 
 def public_draws() -> QuerySet[Draw]:
@@ -57,6 +64,28 @@ def institutions() -> QuerySet[Institution]:
     return Institution.objects.filter(
         Q(contract_status__in=[ContractStatus.ACTIVE, ContractStatus.SUSPENDED]) | Exists(published)
     ).select_related("region")
+
+
+def institution_page(code: str) -> tuple[Institution, list[Publication]] | None:
+    """The public institution ``code`` with all its published versions (newest year first), each with
+    ``correction_pk`` set; None when the institution is not public (same rule as :func:`institutions`).
+    Two plain queries: this page is the one the public opens most."""
+    inst = Institution.objects.filter(fixmedins_code=code.upper()).first()
+    if inst is None:
+        return None
+    pubs = list(Publication.objects.filter(institution=inst).order_by("-year", "-published_at", "-version"))
+    if not pubs and inst.contract_status not in (ContractStatus.ACTIVE, ContractStatus.SUSPENDED):
+        return None
+    correcting = {p.supersedes_id: p.pk for p in pubs if p.supersedes_id}
+    for p in pubs:
+        p.correction_pk = correcting.get(p.pk)
+    return inst, pubs
+
+
+def region_name(code: str) -> str:
+    """Full name of an area that has institutions (cached with the filter choices)."""
+    name = dict(area_choices()).get(code)
+    return name if name is not None else Region.objects.get(code=code).full_name
 
 
 def item_lists() -> QuerySet[ItemList]:
@@ -78,28 +107,104 @@ def area_filter(qs: QuerySet[Any], field: str, code: str) -> QuerySet[Any]:
         return qs.none()
     if len(prefix) == 6:  # a county: equality can use the indexes (LIKE cannot on SQLite)
         return qs.filter(**{field: prefix})
-    return qs.filter(**{f"{field}__startswith": prefix})
+    # a city or province: the codes of the (small) region table under it, so ``field`` is matched by index
+    return qs.filter(**{f"{field}__in": Region.objects.filter(code__startswith=prefix).values("code")})
 
 
 def filter_publications(qs: QuerySet[Publication], params: Any) -> QuerySet[Publication]:
     """Search (institution name or code) and filters: area (of the institution), year, item, result type; ``all`` keeps
     corrected versions."""
+    qs = filter_versions(qs, params)
+    return qs if params.get("all") == "1" else qs.current()
+
+
+def filter_versions(qs: QuerySet[Publication], params: Any) -> QuerySet[Publication]:
+    """:func:`filter_publications` without the rule that hides corrected versions. Every filter is a condition on
+    the publication's own columns (institution ids by subquery), which the search indexes cover."""
     q = (params.get("q") or "").strip()
+    area = (params.get("area") or "").strip()
     if q:
-        qs = qs.filter(Q(institution__name__icontains=q) | Q(institution__fixmedins_code__iexact=q.upper()))
-    qs = area_filter(qs, "institution__region__code", (params.get("area") or "").strip())
+        qs = qs.filter(InIdList(F("institution"), matching_institutions(q)))
+    qs = area_filter(qs, "institution_region", area)
     year = (params.get("year") or "").strip()
     if year:
         qs = qs.filter(year=int(year)) if year.isdigit() and len(year) == 4 else qs.none()
     item = (params.get("item") or "").strip()
     if item:
-        qs = qs.filter(task__items__id=int(item)).distinct() if item.isdigit() and len(item) < 10 else qs.none()
+        qs = (qs.filter(task_id__in=Task.objects.filter(items__id=int(item)).values("pk"))
+              if item.isdigit() and len(item) < 10 else qs.none())
     result = (params.get("result") or "").strip()
     if result:
         qs = qs.filter(result_type=result) if result in ResultType.values else qs.none()
-    if params.get("all") != "1":
-        qs = qs.current()
     return qs
+
+
+def count_publications(versions: QuerySet[Publication], params: Any) -> int:
+    """How many rows ``filter_publications`` gives, from ``versions = filter_versions(...)``: without ``all``,
+    all matching versions minus the matching ones that a correction supersedes. Both counts read indexes
+    only (the anti-join would probe the corrections once per matching row)."""
+    if params.get("all") == "1":
+        return versions.count()
+    if (params.get("q") or "").strip():  # a name search matches few enough rows to probe each one
+        return versions.current().count()
+    total = versions.count()
+    superseded = Publication.objects.filter(supersedes__isnull=False).values("supersedes_id")
+    return total - versions.filter(pk__in=superseded).count() if total else 0
+
+
+class _NameIndex:
+    """The directory's names (case-folded) in one string, with each name's start offset and institution id."""
+
+    def __init__(self, rows: list[tuple[int, str, str]]) -> None:
+        self.ids = [pk for pk, _, _ in rows]
+        names = [name.casefold().replace("\n", " ") for _, name, _ in rows]
+        self.starts, offset = [], 0
+        for name in names:
+            self.starts.append(offset)
+            offset += len(name) + 1
+        self.text = "\n".join(names)
+        self.codes = {code: pk for pk, _, code in rows}
+        self.loaded = time.monotonic()
+
+    def find(self, q: str) -> list[int]:
+        needle, found = q.casefold(), []
+        if needle and "\n" not in needle:
+            pos = self.text.find(needle)
+            while pos != -1:
+                i = bisect.bisect_right(self.starts, pos) - 1
+                found.append(self.ids[i])
+                if i + 1 == len(self.starts):
+                    break
+                pos = self.text.find(needle, self.starts[i + 1])
+        code = self.codes.get(q.upper())
+        if code is not None and code not in found:
+            found.append(code)
+        return found
+
+
+def memo_count(params: Any, compute: Callable[[], int]) -> int:
+    """``compute()`` — a count of search results — cached for the current generation under the search's
+    parameters without ``page``, so every page of one search counts once."""
+    key = "&".join(f"{k}={v}" for k, v in sorted((k, v) for k, v in params.items() if k != "page"))
+    return int(memo("count:" + hashlib.sha256(key.encode()).hexdigest(), compute))
+
+
+_name_index: _NameIndex | None = None
+
+
+def matching_institutions(q: str) -> list[int]:
+    """Ids of the institutions whose name contains ``q`` (ignoring case) or whose code is ``q``.
+
+    Names are matched in memory, in a per-process copy of the directory's names reloaded when older than the
+    page cache's lifetime (``SPOTCHECK_PORTAL_CACHE_SECONDS``; at 0 on every call): ``str.find`` over the
+    joined names takes well under a millisecond where SQLite's ``LIKE '%…%'`` (which no index can serve)
+    scans every name. A new or renamed institution is found at most that many seconds later."""
+    global _name_index
+    ttl = seconds()
+    if _name_index is None or not ttl or time.monotonic() - _name_index.loaded > ttl:
+        _name_index = _NameIndex(list(Institution.objects.order_by("pk").values_list("pk", "name", "fixmedins_code")
+                                      .iterator(4000)))
+    return _name_index.find(q)
 
 
 def filter_tasks(qs: QuerySet[Task], params: Any) -> QuerySet[Task]:

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from spotcheck.core.paging import IdFirstPaginator
 from spotcheck.draws.views import json_download
 from spotcheck.inspections.models import ResultType
 
@@ -129,14 +130,18 @@ def draw_package(request: HttpRequest, draw_id: str) -> HttpResponse:
 
 @public_view
 def result_list(request: HttpRequest) -> HttpResponse:
-    qs = public.filter_publications(public.publications(), request.GET)
-    return render(request, "portal/result_list.html", {"page": _page(request, qs), "f": _filters(request),
-                                                        **_choices()})
+    versions = public.filter_versions(Publication.objects.all(), request.GET)
+    qs = versions if request.GET.get("all") == "1" else versions.current()
+    page = IdFirstPaginator(qs, PAGE_SIZE, load=lambda ids: public.publications().filter(pk__in=ids),
+                            count_rows=lambda: public.memo_count(request.GET, lambda: public.count_publications(
+                                versions, request.GET))).get_page(
+        request.GET.get("page"))
+    return render(request, "portal/result_list.html", {"page": page, "f": _filters(request), **_choices()})
 
 
 @public_view
 def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    pub = get_object_or_404(public.publications(), pk=pk)
+    pub = get_object_or_404(Publication.objects.select_related("correction"), pk=pk)
     versions = list(public.publications().filter(inspection_id=pub.inspection_id).order_by("-version"))
     return render(request, "portal/result_detail.html", {"pub": pub, "s": pub.snapshot, "versions": versions})
 
@@ -151,12 +156,15 @@ def institution_list(request: HttpRequest) -> HttpResponse:
 
 @public_view
 def institution_detail(request: HttpRequest, code: str) -> HttpResponse:
-    inst = get_object_or_404(public.institutions(), fixmedins_code=code.upper())
-    pubs = list(public.publications().filter(institution=inst).order_by("-year", "-published_at", "-version"))
+    found = public.institution_page(code)
+    if found is None:
+        raise Http404
+    inst, pubs = found
     years: dict[int, list[Publication]] = {}
     for p in pubs:
         years.setdefault(p.year, []).append(p)
-    return render(request, "portal/institution_detail.html", {"inst": inst, "years": sorted(years.items(), reverse=True)})
+    return render(request, "portal/institution_detail.html", {
+        "inst": inst, "region_name": public.region_name(inst.region_id), "years": sorted(years.items(), reverse=True)})
 
 
 @public_view

@@ -24,12 +24,16 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_AGE = 8 * 3600
 
 # One cache shared by all gunicorn workers of the machine (portal page cache and rate limit) with
-# nothing extra to install; point SPOTCHECK_CACHE_DIR at a local disk.
+# nothing extra to install: diskcache keeps it in sharded SQLite files; point SPOTCHECK_CACHE_DIR at a
+# local disk. (Django's FileBasedCache lists its whole directory on every write, which at portal load
+# costs more than rendering the page.)
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "BACKEND": "spotcheck.core.cache.SharedDiskCache",
         "LOCATION": os.environ.get("SPOTCHECK_CACHE_DIR", str(VAR_DIR / "cache")),
         "TIMEOUT": 300,
-        "OPTIONS": {"MAX_ENTRIES": 20000},
+        "SHARDS": 8,
+        "DATABASE_TIMEOUT": 0.25,  # seconds a worker waits for a shard's write lock before retrying
+        "OPTIONS": {"size_limit": 512 * 1024**2},
     }
 }

@@ -35,3 +35,17 @@ def test_cache_off_serves_fresh_pages(client, settings, inspections, county_user
     assert inspections[0].institution.name not in client.get(url).content.decode()
     actions.publish(county_user, inspections[0])
     assert inspections[0].institution.name in client.get(url).content.decode()
+
+
+def test_production_cache_is_shared_and_survives_close(tmp_path):
+    """The production backend (diskcache in SQLite files): what one process writes another reads; Django's
+    per-request ``close()`` keeps it usable; ``incr`` and ``add`` behave as the rate limit needs."""
+    from spotcheck.core.cache import SharedDiskCache
+
+    params = {"TIMEOUT": 60, "SHARDS": 2, "DATABASE_TIMEOUT": 0.25}
+    one, two = SharedDiskCache(str(tmp_path), params), SharedDiskCache(str(tmp_path), params)
+    one.set("page", {"html": "<p>公示</p>"}, 30)
+    one.close()
+    assert two.get("page") == {"html": "<p>公示</p>"} and one.get("page") == {"html": "<p>公示</p>"}
+    assert one.add("rl", 1, 30) and not two.add("rl", 1, 30)
+    assert two.incr("rl") == 2 and one.get("rl") == 2
