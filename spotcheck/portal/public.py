@@ -30,12 +30,12 @@ from django.utils import timezone
 
 from spotcheck import policy
 from spotcheck.core.codes import CodeError, region_prefix
-from spotcheck.core.lookups import InIdList
 from spotcheck.directory.models import ContractStatus, Institution, Region
 from spotcheck.draws.access import inspections_started
 from spotcheck.draws.models import AssignmentMember, Draw, DrawStatus
 from spotcheck.inspections.models import ResultType
 from spotcheck.planning.models import CheckItem, ItemList, Task
+from spotcheck.portal.lookups import InIdList
 from spotcheck.portal.pagecache import memo, seconds
 
 from .models import Publication

@@ -22,6 +22,7 @@ for :data:`CACHE_SECONDS`. The ``*_rows`` functions are pure: they merge the que
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -38,6 +39,7 @@ from spotcheck.planning.models import CheckItem
 from .models import Publication
 
 CACHE_SECONDS = 60
+LOCK_SECONDS = 30
 CACHE_VERSION = 1
 NO_GRADE = "未评级"
 ZERO = Decimal("0")
@@ -222,18 +224,28 @@ def cube() -> dict[str, Any]:
     One computation (a handful of ``GROUP BY`` queries) serves every year and area: the rows are
     grouped by the institution's county, so any city or county is a sum of rows, and distinct
     institution counts are exact because every institution lies in exactly one group. A second cached
-    copy kept for ten minutes is served while one request recomputes (no stampede of workers)."""
+    copy kept for ten minutes is served while one request recomputes; with no copy at all, the other
+    requests wait up to :data:`LOCK_SECONDS` for that one computation (no stampede of workers)."""
     key = f"portal:stats:cube:{CACHE_VERSION}"
     data = cache.get(key)
     if data is not None:
         return data
-    stale = cache.get(key + ":stale")
-    if stale is not None and not cache.add(key + ":lock", 1, 30):
-        return stale  # another request is recomputing
-    data = build_cube()
-    cache.set(key, data, CACHE_SECONDS)
-    cache.set(key + ":stale", data, 600)
-    cache.delete(key + ":lock")
+    if not cache.add(key + ":lock", 1, LOCK_SECONDS):  # another request is recomputing
+        stale = cache.get(key + ":stale")
+        if stale is not None:
+            return stale
+        deadline = time.monotonic() + LOCK_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            data = cache.get(key)
+            if data is not None:
+                return data
+    try:
+        data = build_cube()
+        cache.set(key, data, CACHE_SECONDS)
+        cache.set(key + ":stale", data, 600)
+    finally:
+        cache.delete(key + ":lock")
     return data
 
 

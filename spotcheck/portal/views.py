@@ -11,9 +11,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from spotcheck.core.paging import IdFirstPaginator
 from spotcheck.draws.views import json_download
 from spotcheck.inspections.models import ResultType
+from spotcheck.portal.paging import IdFirstPaginator
 
 from . import public
 from .models import Publication

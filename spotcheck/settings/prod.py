@@ -29,7 +29,7 @@ SESSION_COOKIE_AGE = 8 * 3600
 # costs more than rendering the page.)
 CACHES = {
     "default": {
-        "BACKEND": "spotcheck.core.cache.SharedDiskCache",
+        "BACKEND": "spotcheck.portal.cachebackend.SharedDiskCache",
         "LOCATION": os.environ.get("SPOTCHECK_CACHE_DIR", str(VAR_DIR / "cache")),
         "TIMEOUT": 300,
         "SHARDS": 8,

@@ -40,7 +40,7 @@ def test_cache_off_serves_fresh_pages(client, settings, inspections, county_user
 def test_production_cache_is_shared_and_survives_close(tmp_path):
     """The production backend (diskcache in SQLite files): what one process writes another reads; Django's
     per-request ``close()`` keeps it usable; ``incr`` and ``add`` behave as the rate limit needs."""
-    from spotcheck.core.cache import SharedDiskCache
+    from spotcheck.portal.cachebackend import SharedDiskCache
 
     params = {"TIMEOUT": 60, "SHARDS": 2, "DATABASE_TIMEOUT": 0.25}
     one, two = SharedDiskCache(str(tmp_path), params), SharedDiskCache(str(tmp_path), params)

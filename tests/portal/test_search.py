@@ -10,11 +10,11 @@ from django.db.models import F
 from django.http import QueryDict
 from django.urls import reverse
 
-from spotcheck.core.lookups import InIdList
-from spotcheck.core.paging import IdFirstPaginator
 from spotcheck.directory.models import Institution
 from spotcheck.portal import public
+from spotcheck.portal.lookups import InIdList
 from spotcheck.portal.models import Publication
+from spotcheck.portal.paging import IdFirstPaginator
 from tests import factories as f
 from tests.portal.test_stats import dataset  # noqa: F401 — the fixture: 2 areas, 2 years, a correction
 

@@ -265,3 +265,22 @@ def test_csv_cells_cannot_start_a_formula(dataset, client):
     cache.clear()
     text = client.get(reverse("portal:stats-csv", args=["coverage-item"])).content.decode()
     assert "'=HYPERLINK" in text
+
+
+def test_cube_is_computed_once_while_others_wait_or_read_the_stale_copy(db, monkeypatch):
+    import threading
+
+    cache.clear()
+    key = f"portal:stats:cube:{stats.CACHE_VERSION}"
+    monkeypatch.setattr(stats, "build_cube", lambda: pytest.fail("computed twice"))
+    assert cache.add(key + ":lock", 1, 30)  # another worker is computing
+    cache.set(key + ":stale", {"old": True}, 600)
+    assert stats.cube() == {"old": True}
+    cache.delete(key + ":stale")
+    timer = threading.Timer(0.2, lambda: cache.set(key, {"fresh": True}, 60))
+    timer.start()
+    assert stats.cube() == {"fresh": True}  # waited for the other computation
+    timer.join()
+    cache.clear()
+    monkeypatch.setattr(stats, "build_cube", lambda: {"built": True})
+    assert stats.cube() == {"built": True} and cache.add(key + ":lock", 1, 30)  # the lock was released

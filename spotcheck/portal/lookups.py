@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Lookup
 
 
-class InIdList(Lookup):  # type: ignore[type-arg]
+class InIdList(Lookup):
     """``InIdList(F("field"), ids)``: ``field`` is one of ``ids``, with the whole list passed as one query
     parameter (SQLite ``json_each``, PostgreSQL ``= ANY(array)``). Unlike ``__in``, a list of thousands of
     ids costs no per-element SQL compilation, and the statement stays the same whatever the list's length."""
