@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -169,13 +170,9 @@ class _NameIndex:
     def find(self, q: str) -> list[int]:
         needle, found = q.casefold(), []
         if needle and "\n" not in needle:
-            pos = self.text.find(needle)
-            while pos != -1:
-                i = bisect.bisect_right(self.starts, pos) - 1
-                found.append(self.ids[i])
-                if i + 1 == len(self.starts):
-                    break
-                pos = self.text.find(needle, self.starts[i + 1])
+            # every occurrence, found in C; a name holding the needle twice gives one id
+            rows = {bisect.bisect_right(self.starts, m.start()) - 1 for m in re.finditer(re.escape(needle), self.text)}
+            found = [self.ids[i] for i in sorted(rows)]
         code = self.codes.get(q.upper())
         if code is not None and code not in found:
             found.append(code)

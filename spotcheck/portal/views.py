@@ -10,6 +10,8 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
 
 from spotcheck.draws.views import json_download
 from spotcheck.inspections.models import ResultType
@@ -136,7 +138,30 @@ def result_list(request: HttpRequest) -> HttpResponse:
                             count_rows=lambda: public.memo_count(request.GET, lambda: public.count_publications(
                                 versions, request.GET))).get_page(
         request.GET.get("page"))
-    return render(request, "portal/result_list.html", {"page": page, "f": _filters(request), **_choices()})
+    return render(request, "portal/result_list.html", {"page": page, "rows": result_rows(page), "f": _filters(request),
+                                                        **_choices()})
+
+
+def result_rows(publications: Any) -> list[dict[str, Any]]:
+    """What a result list shows per publication, as plain strings: the template then only prints them (a
+    third of the cold search page's time went into resolving these lookups and filters row by row)."""
+    def part(snapshot: dict[str, Any], key: str) -> dict[str, Any]:  # tolerant of older snapshot schemas
+        value = snapshot.get(key)
+        return value if isinstance(value, dict) else {}
+
+    rows = []
+    for p in publications:
+        s = p.snapshot if isinstance(p.snapshot, dict) else {}
+        inst = part(s, "institution")
+        rows.append({
+            "url": reverse("portal:result", args=[p.pk]), "name": inst.get("name", ""),
+            "code": inst.get("fixmedins_code", ""), "result": p.result_type,
+            "result_label": s.get("result_label") or p.result_label, "corrected": p.is_corrected,
+            "correction": bool(p.supersedes_id), "task": part(s, "task").get("name", ""),
+            "area": part(s, "area").get("name", ""),
+            "published": timezone.localtime(p.published_at).strftime("%Y-%m-%d"),
+        })
+    return rows
 
 
 @public_view
