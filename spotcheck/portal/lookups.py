@@ -21,8 +21,20 @@ class InIdList(Lookup):
             raise TypeError("InIdList needs a list of int ids")
         return list(self.rhs)
 
+    #: SQLite only: keep the planner from driving the query through an index on ``field`` (unary ``+``), so an
+    #: ordered query scans its ordering index and checks membership instead — for a list holding a large share
+    #: of all values. SQLite cannot see the list's length; PostgreSQL can, and gets no hint.
+    scan = False
+
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, params = self.process_lhs(compiler, connection)
         if connection.vendor == "postgresql":
             return f"{lhs} = ANY(%s::bigint[])", [*params, self.rhs]
-        return f"{lhs} IN (SELECT value FROM json_each(%s))", [*params, json.dumps(self.rhs)]
+        return f"{'+' if self.scan else ''}{lhs} IN (SELECT value FROM json_each(%s))", [*params, json.dumps(self.rhs)]
+
+
+class InLongIdList(InIdList):
+    """:class:`InIdList` for a list that holds a large share of the values (see ``scan``)."""
+
+    lookup_name = "in_long_id_list"
+    scan = True

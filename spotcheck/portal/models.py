@@ -109,7 +109,7 @@ class Publication(models.Model):
                          name="pub_search_institution"),
             models.Index(fields=["institution_region", "year", "result_type", "published_at"], name="pub_search_area"),
             models.Index(fields=["year", "result_type", "published_at"], name="pub_search_year"),
-            models.Index(fields=["published_at", "id", "year", "result_type", "institution_region"],
+            models.Index(fields=["published_at", "id", "year", "result_type", "institution_region", "institution"],
                          name="pub_search_recent"),
         ]
 

@@ -70,6 +70,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='publication',
-            index=models.Index(fields=['published_at', 'id', 'year', 'result_type', 'institution_region'], name='pub_search_recent'),
+            index=models.Index(fields=['published_at', 'id', 'year', 'result_type', 'institution_region', 'institution'], name='pub_search_recent'),
         ),
     ]
