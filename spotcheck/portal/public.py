@@ -119,15 +119,18 @@ def filter_publications(qs: QuerySet[Publication], params: Any) -> QuerySet[Publ
     return qs if params.get("all") == "1" else qs.current()
 
 
-def filter_versions(qs: QuerySet[Publication], params: Any) -> QuerySet[Publication]:
+def filter_versions(qs: QuerySet[Publication], params: Any, *, newest_first: bool = False) -> QuerySet[Publication]:
     """:func:`filter_publications` without the rule that hides corrected versions. Every filter is a condition on
-    the publication's own columns (institution ids by subquery), which the search indexes cover."""
+    the publication's own columns (institution ids as one list parameter), which the search indexes cover.
+    ``newest_first``: the caller reads a page ordered by ``-published_at`` (a planner hint, same rows)."""
     q = (params.get("q") or "").strip()
     area = (params.get("area") or "").strip()
     if q:
-        ids, every = matching_institutions(q), institution_count()
-        # a broad term (≥ 1 % of the institutions): newest-first pages come sooner from scanning by date
-        qs = qs.filter((InLongIdList if len(ids) * 100 >= every else InIdList)(F("institution"), ids))
+        ids = matching_institutions(q)
+        # ``newest_first`` (a page of the newest rows) and a broad term (≥ 1 % of the institutions): the page is
+        # found sooner by scanning the date index than by gathering and sorting every matching row
+        broad = newest_first and len(ids) * 100 >= institution_count()
+        qs = qs.filter((InLongIdList if broad else InIdList)(F("institution"), ids))
     qs = area_filter(qs, "institution_region", area)
     year = (params.get("year") or "").strip()
     if year:

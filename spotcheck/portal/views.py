@@ -133,7 +133,8 @@ def draw_package(request: HttpRequest, draw_id: str) -> HttpResponse:
 @public_view
 def result_list(request: HttpRequest) -> HttpResponse:
     versions = public.filter_versions(Publication.objects.all(), request.GET)
-    qs = versions if request.GET.get("all") == "1" else versions.current()
+    qs = public.filter_versions(Publication.objects.all(), request.GET, newest_first=True)
+    qs = qs if request.GET.get("all") == "1" else qs.current()
     page = IdFirstPaginator(qs, PAGE_SIZE, load=lambda ids: public.publications().filter(pk__in=ids),
                             count_rows=lambda: public.memo_count(request.GET, lambda: public.count_publications(
                                 versions, request.GET))).get_page(
