@@ -1,4 +1,4 @@
-"""Query lookups shared by the apps."""
+"""Query lookups of the public portal."""
 
 from __future__ import annotations
 

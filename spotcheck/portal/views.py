@@ -132,13 +132,16 @@ def draw_package(request: HttpRequest, draw_id: str) -> HttpResponse:
 
 @public_view
 def result_list(request: HttpRequest) -> HttpResponse:
-    versions = public.filter_versions(Publication.objects.all(), request.GET)
-    qs = public.filter_versions(Publication.objects.all(), request.GET, newest_first=True)
-    qs = qs if request.GET.get("all") == "1" else qs.current()
-    page = IdFirstPaginator(qs, PAGE_SIZE, load=lambda ids: public.publications().filter(pk__in=ids),
-                            count_rows=lambda: public.memo_count(request.GET, lambda: public.count_publications(
-                                versions, request.GET))).get_page(
-        request.GET.get("page"))
+    params = request.GET
+    newest = public.filter_versions(Publication.objects.all(), params, newest_first=True)
+
+    def count() -> int:
+        versions = public.filter_versions(Publication.objects.all(), params)
+        return public.memo_count(params, lambda: public.count_publications(versions, params))
+
+    paginator = IdFirstPaginator(newest if params.get("all") == "1" else newest.current(), PAGE_SIZE,
+                                 load=lambda ids: public.publications().filter(pk__in=ids), count_rows=count)
+    page = paginator.get_page(params.get("page"))
     return render(request, "portal/result_list.html", {"page": page, "rows": result_rows(page), "f": _filters(request),
                                                         **_choices()})
 
