@@ -324,14 +324,19 @@ def objection_create(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("credit:subject", pk=s.pk)
 
 
+def _case(request: HttpRequest, model: Any, pk: int, template: str, name: str, form_class: Any) -> HttpResponse:
+    """The page of one objection or repair application: readable in scope; staff of its area get the form."""
+    _need_read(request.user)
+    case = get_object_or_404(scoped(model, request.user).select_related("subject", "record"), pk=pk)
+    staff = _staff(request.user) and request.user.in_scope(case.subject.region_id)
+    return render(request, template, {
+        name: case, "staff": staff, "form": form_class() if staff else None, "today": timezone.localdate()})
+
+
 @login_required
 @require_GET
 def objection(request: HttpRequest, pk: int) -> HttpResponse:
-    _need_read(request.user)
-    obj = get_object_or_404(scoped(Objection, request.user).select_related("subject", "record"), pk=pk)
-    staff = _staff(request.user) and request.user.in_scope(obj.subject.region_id)
-    return render(request, "credit/objection.html", {
-        "o": obj, "staff": staff, "form": forms.ResolveForm() if staff else None, "today": timezone.localdate()})
+    return _case(request, Objection, pk, "credit/objection.html", "o", forms.ResolveForm)
 
 
 @login_required
@@ -372,11 +377,7 @@ def repair_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def repair(request: HttpRequest, pk: int) -> HttpResponse:
-    _need_read(request.user)
-    app = get_object_or_404(scoped(RepairApplication, request.user).select_related("subject", "record"), pk=pk)
-    staff = _staff(request.user) and request.user.in_scope(app.subject.region_id)
-    return render(request, "credit/repair.html", {
-        "a": app, "staff": staff, "form": forms.DecisionForm() if staff else None, "today": timezone.localdate()})
+    return _case(request, RepairApplication, pk, "credit/repair.html", "a", forms.DecisionForm)
 
 
 @login_required

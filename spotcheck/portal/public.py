@@ -41,6 +41,9 @@ from spotcheck.portal.pagecache import memo, seconds
 
 from .models import Publication
 
+#: Agreement states of the institutions the portal lists even without a published result.
+LISTED_CONTRACT_STATUSES = (ContractStatus.ACTIVE, ContractStatus.SUSPENDED)
+
 #: Draw statuses whose commitment is public.
 COMMITTED_STATUSES = (DrawStatus.COMMITTED, DrawStatus.REVEAL_PROPOSED, DrawStatus.REVEALED, DrawStatus.FAILED)
 
@@ -63,7 +66,7 @@ def tasks() -> QuerySet[Task]:
 def institutions() -> QuerySet[Institution]:
     published = Publication.objects.filter(institution=OuterRef("pk"))
     return Institution.objects.filter(
-        Q(contract_status__in=[ContractStatus.ACTIVE, ContractStatus.SUSPENDED]) | Exists(published)
+        Q(contract_status__in=LISTED_CONTRACT_STATUSES) | Exists(published)
     ).select_related("region")
 
 
@@ -75,7 +78,7 @@ def institution_page(code: str) -> tuple[Institution, list[Publication]] | None:
     if inst is None:
         return None
     pubs = list(Publication.objects.filter(institution=inst).order_by("-year", "-published_at", "-version"))
-    if not pubs and inst.contract_status not in (ContractStatus.ACTIVE, ContractStatus.SUSPENDED):
+    if not pubs and inst.contract_status not in LISTED_CONTRACT_STATUSES:
         return None
     correcting = {p.supersedes_id: p.pk for p in pubs if p.supersedes_id}
     for p in pubs:
