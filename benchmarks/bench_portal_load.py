@@ -12,16 +12,18 @@ deployment keeps the per-IP limit. SQLite file ``var/bench/portal_n<N>_<state>.s
 PostgreSQL with ``BENCH_DATABASE_URL`` (as in ``_setup``). The measured server works on a throw-away
 copy.
 
-Server: ``gunicorn spotcheck.wsgi:application --workers W --bind 127.0.0.1:<port>`` with
+Server: ``gunicorn spotcheck.wsgi:application --workers W --preload --bind 127.0.0.1:<port>`` with
 ``DJANGO_SETTINGS_MODULE=spotcheck.settings.prod`` as in docs/deploy.md (random 60-character secret
-key, ``SPOTCHECK_ALLOWED_HOSTS=127.0.0.1``); W = 2 × cores + 1 (gunicorn's rule) unless
-``BENCH_PORTAL_WORKERS``. Requests carry ``X-Forwarded-Proto: https`` as the HTTPS gateway in front
+key, ``SPOTCHECK_ALLOWED_HOSTS=127.0.0.1``, a fresh cache directory); W = 2 × cores + 1 (gunicorn's rule)
+unless ``BENCH_PORTAL_WORKERS``. Requests carry ``X-Forwarded-Proto: https`` as the HTTPS gateway in front
 of it would, so the SSL redirect stays on and is not triggered.
 
-Load: ``BENCH_PORTAL_CONCURRENCY`` (default 50) threads, each with its own keep-alive
-``http.client`` connection (gunicorn's sync workers close after each response; the client reopens),
-closed loop without think time, for ``BENCH_PORTAL_SECONDS`` (default 30) per scenario after a short
-warm-up:
+Load: wrk (``scripts/ensure-bench-deps.sh`` installs it; without it ``BENCH_PORTAL_CONCURRENCY`` Python
+threads with ``http.client``), ``BENCH_PORTAL_CONCURRENCY`` (default 50) connections, closed loop without
+think time. After a 3 s warm-up on pages outside the scenarios, each scenario runs twice for
+``BENCH_PORTAL_SECONDS`` (default 30): *cold* (none of its pages in the page cache, as right after a
+publication) and *steady* (the cache as the cold run left it); ``BENCH_PORTAL_PAGE_CACHE=0`` instead runs
+once with the page cache off:
 
 - ``search``: the result search page ``/portal/results/`` with a name search, area, year and result
   filters and pages 1-5, in a fixed random mix;
@@ -29,10 +31,11 @@ warm-up:
 - ``stats``: the statistics page ``/portal/stats/`` with random year/area filters (cached a minute).
 
 Run: .venv/bin/python benchmarks/bench_portal_load.py
-Quick run (what ``run_all.py`` does in under 5 minutes on a cold cache):
+Quick run (smaller database, shorter phases):
 BENCH_PORTAL_RESULTS=20000 BENCH_PORTAL_SECONDS=10 .venv/bin/python benchmarks/bench_portal_load.py
 Environment: BENCH_PORTAL_RESULTS, BENCH_PORTAL_SECONDS, BENCH_PORTAL_CONCURRENCY, BENCH_PORTAL_WORKERS,
-BENCH_PORTAL_SCENARIOS (comma separated, default search,institution,stats), BENCH_DATABASE_URL.
+BENCH_PORTAL_SCENARIOS (comma separated, default search,institution,stats), BENCH_PORTAL_PAGE_CACHE,
+BENCH_DATABASE_URL.
 """
 
 from __future__ import annotations
