@@ -21,6 +21,7 @@ demo: install
 	@mkdir -p var
 	DJANGO_SETTINGS_MODULE=spotcheck.settings.dev $(BIN)/spotcheck migrate --noinput
 	DJANGO_SETTINGS_MODULE=spotcheck.settings.dev $(BIN)/spotcheck collectstatic --noinput -v0
+	DJANGO_SETTINGS_MODULE=spotcheck.settings.dev $(BIN)/spotcheck audit keygen --if-missing
 	DJANGO_SETTINGS_MODULE=spotcheck.settings.dev $(BIN)/spotcheck demo-data --seed 1 --if-empty
 	DJANGO_SETTINGS_MODULE=spotcheck.settings.dev $(BIN)/spotcheck planning load-examples --year 2023
 	@echo ""

@@ -63,6 +63,9 @@ def step_export(db: str, out: Path) -> dict[str, Any]:
         for i, obj in enumerate(qs.iterator(chunk_size=2000)):
             if rename_every and i % rename_every == 0:
                 obj.name += RENAMED  # in memory only: the database keeps the old name
+            # the files are imported into an empty database: an import gives a new institution no
+            # 信用等级 / 重点监控 (directory.ownership), so they are written as 未评级 / 否
+            obj.credit_grade, obj.risk_flag = "", False
             yield obj
 
     result: dict[str, Any] = {"rss_base": base}

@@ -31,7 +31,18 @@ def _builtin_regions(request):
         if not Region.objects.filter(code=f.YANGCHENG).exists():
             load_builtin(Region)
         _reload_migration_data()
+        if not request.node.get_closest_marker("keep_audit_chain"):
+            _empty_audit_chain()
     yield
+
+
+def _empty_audit_chain() -> None:
+    """Each test starts with an empty audit chain (the migration's baseline events removed), so a test
+    can count the events it caused; tests of the data check record their own baseline when needed."""
+    from spotcheck.audit.models import GENESIS, AuditEvent, ChainHead
+
+    AuditEvent.objects.all().delete()
+    ChainHead.objects.update(last_seq=0, last_hash=GENESIS)
 
 
 def _reload_migration_data() -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -38,3 +39,17 @@ def api_token(request: HttpRequest) -> HttpResponse:
         token = Token.objects.create(user=request.user)
         record(request.user, "api_token.rotate", object_type="accounts.token", object_id=str(request.user.pk))
     return render(request, "accounts/token.html", {"token": token})
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change page, as an action: the change is recorded in the audit chain."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        from spotcheck.base.transactions import atomic_action
+
+        from .actions import record_user_saved
+
+        with atomic_action():
+            response = super().form_valid(form)
+            record_user_saved(self.request.user, [self.request.user], "accounts.user.password", "本人修改密码")
+        return response

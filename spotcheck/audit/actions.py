@@ -17,6 +17,7 @@ from django.db import transaction
 
 from .context import current_request_id
 from .models import GENESIS, AuditEvent, ChainHead
+from .state import capture, spec_for
 
 
 def wall_clock() -> dt.datetime:
@@ -46,7 +47,7 @@ def event_digest(prev_hash: str, content: dict[str, Any]) -> str:
 
 
 def _content(e: AuditEvent) -> dict[str, Any]:
-    return {
+    content = {
         "seq": e.seq,
         "at": e.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
         "actor": e.actor_name,
@@ -60,6 +61,12 @@ def _content(e: AuditEvent) -> dict[str, Any]:
         "reason": e.reason,
         "request_id": e.request_id,
     }
+    # Added with the data check: present only when set, so events written before keep their hashes.
+    if e.state is not None:
+        content["state"] = e.state
+    if e.row_deleted:
+        content["row_deleted"] = True
+    return content
 
 
 def record(
@@ -73,13 +80,25 @@ def record(
     before: Any = None,
     after: Any = None,
     reason: str = "",
+    deleted: bool | None = None,
 ) -> AuditEvent:
-    """Append one event. ``obj`` (a model instance) supplies type, id, repr and region by default."""
+    """Append one event. ``obj`` (a model instance) supplies type, id, repr and region by default.
+
+    When ``obj`` is a row of a tracked table (``audit.state.TRACKED``) the event also records the
+    row's full state as it is now, so call ``record`` *after* the write; ``deleted=True`` records
+    that the write deleted the row (call it before ``obj.delete()``, while the row still has its pk);
+    by default an action named ``delete`` or ``….delete`` is a deletion.
+    """
+    if deleted is None:
+        deleted = action == "delete" or action.endswith(".delete")
+    state = None
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id if object_id is not None else str(obj.pk)
         if region_code is None:
             region_code = getattr(obj, "audit_region_code", None) or ""
+        if not deleted and spec_for(obj) is not None:
+            state = capture(obj)
     with transaction.atomic():
         head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
         event = AuditEvent(
@@ -96,6 +115,8 @@ def record(
             after=jsonable(after),
             reason=reason,
             request_id=current_request_id(),
+            state=state,
+            row_deleted=deleted,
             prev_hash=head.last_hash,
         )
         event.hash = event_digest(event.prev_hash, _content(event))
@@ -117,6 +138,24 @@ class Pending:
     before: Any = None
     after: Any = None
     reason: str = ""
+    state: Any = None
+    deleted: bool = False
+
+    @classmethod
+    def of(cls, obj: Any, action: str, *, before: Any = None, after: Any = None, reason: str = "",
+           deleted: bool = False, region_code: str | None = None, object_repr: str | None = None) -> Pending:
+        """The event of a write to ``obj`` (saved; not yet deleted when ``deleted``), with its state.
+
+        ``region_code`` and ``object_repr`` save the per-row lookups of ``audit_region_code`` and
+        ``str(obj)`` (which may follow foreign keys) in bulk writes."""
+        tracked = spec_for(obj) is not None
+        if region_code is None:
+            region_code = getattr(obj, "audit_region_code", None) or ""
+        return cls(
+            action=action, object_type=obj._meta.label_lower, object_id=str(obj.pk),
+            object_repr=(str(obj) if object_repr is None else object_repr)[:255], region_code=region_code, before=before, after=after, reason=reason,
+            state=capture(obj) if tracked and not deleted else None, deleted=deleted,
+        )
 
 
 def record_many(actor: Any, events: list[Pending], batch_size: int = 2000) -> int:
@@ -136,7 +175,7 @@ def record_many(actor: Any, events: list[Pending], batch_size: int = 2000) -> in
                 seq=seq, at=now, actor=actor_obj, actor_name=actor_name, action=p.action,
                 object_type=p.object_type, object_id=p.object_id, object_repr=p.object_repr[:255],
                 region_code=p.region_code, before=jsonable(p.before), after=jsonable(p.after),
-                reason=p.reason, request_id=rid, prev_hash=prev,
+                reason=p.reason, request_id=rid, state=p.state, row_deleted=p.deleted, prev_hash=prev,
             )
             e.hash = prev = event_digest(prev, _content(e))
             rows.append(e)
@@ -144,6 +183,40 @@ def record_many(actor: Any, events: list[Pending], batch_size: int = 2000) -> in
         head.last_seq, head.last_hash = seq, prev
         head.save(update_fields=["last_seq", "last_hash"])
     return len(rows)
+
+
+def record_rows(
+    actor: Any, action: str, rows: Any, *, reason: str = "", after: Any = None, region_code: str | None = None
+) -> int:
+    """One event per row of ``rows`` with the state the row has now in the database.
+
+    For bulk writes (``bulk_create``, ``bulk_update``, ``queryset.update``) that skip ``save``:
+    ``rows`` is a queryset or a list of saved instances (re-read by pk, so values set by the database
+    are what is recorded). Call it after the write, in the same transaction.
+    """
+    if isinstance(rows, list):
+        if not rows:
+            return 0
+        model = type(rows[0])
+        pks = [r.pk for r in rows]
+        querysets = [model._base_manager.filter(pk__in=pks[i:i + 1000]) for i in range(0, len(pks), 1000)]
+    else:
+        querysets = [rows]
+    events = [
+        Pending.of(obj, action, after=after, reason=reason, region_code=region_code,
+                   object_repr=f"{obj._meta.verbose_name} #{obj.pk}")
+        for qs in querysets for obj in qs.order_by("pk").iterator(chunk_size=1000)
+    ]
+    return record_many(actor, events)
+
+
+def record_deletions(actor: Any, action: str, rows: Any, *, reason: str = "") -> int:
+    """One deletion event per row of the queryset ``rows``; call it just before deleting them in bulk."""
+    events = [
+        Pending.of(obj, action, reason=reason, deleted=True, region_code="", object_repr=f"{obj._meta.verbose_name} #{obj.pk}")
+        for obj in rows.order_by("pk").iterator(chunk_size=1000)
+    ]
+    return record_many(actor, events)
 
 
 @dataclass

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_POST
 
 from spotcheck.accounts.scope import require
 
-from .actions import verify_chain
 from .models import AuditEvent
+from .verify import verify_all
 
 
 @login_required
@@ -42,4 +42,4 @@ def event_detail(request: HttpRequest, seq: int) -> HttpResponse:
 def verify(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     require(user, "audit")
-    return render(request, "audit/verify.html", {"report": verify_chain()})
+    return render(request, "audit/verify.html", {"report": verify_all()})

@@ -22,6 +22,7 @@ from spotcheck import policy
 from spotcheck.accounts.models import Role, User
 from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import Pending, record, record_many
+from spotcheck.base.transactions import action
 from spotcheck.core import codes
 from spotcheck.core import credit as core
 from spotcheck.directory.models import Institution, InstitutionKind
@@ -124,6 +125,7 @@ def _subject_for(inst: Institution) -> CreditSubject:
     )
 
 
+@action
 def ensure_subject(actor: Any, inst: Institution) -> CreditSubject:
     """The credit subject of a designated institution, created (and audited) on first use."""
     existing = CreditSubject.objects.filter(institution=inst).first()
@@ -146,6 +148,7 @@ def ensure_subject(actor: Any, inst: Institution) -> CreditSubject:
     return subject
 
 
+@action
 def ensure_subjects(actor: Any, institutions: Iterable[Institution] | None = None) -> int:
     """Open a file for every institution without one (bulk; one audit event per file). Returns the count."""
     qs = Institution.objects.filter(credit_subject__isnull=True) if institutions is None else institutions
@@ -166,13 +169,14 @@ def ensure_subjects(actor: Any, institutions: Iterable[Institution] | None = Non
         CreditSubject.objects.bulk_create(rows, batch_size=1000)
         created = CreditSubject.objects.filter(institution_id__in=[r.institution_id for r in rows])
         record_many(actor, [
-            Pending("credit.subject.create", "credit.creditsubject", str(s.pk), s.name[:255], s.region_id,
-                    after={"institution": s.institution_id, "category": s.category})
+            Pending.of(s, "credit.subject.create", region_code=s.region_id, object_repr=s.name,
+                       after={"institution": s.institution_id, "category": s.category})
             for s in created
         ])
     return len(rows)
 
 
+@action
 def create_subject(actor: Any, *, kind: str, category: str, name: str, region_code: str, uscc: str = "",
                    id_number: str = "", other_id: str = "", registration: str = "", nature: str = "",
                    legal_representative: str = "") -> CreditSubject:
@@ -221,6 +225,7 @@ def kind_of(record_type: str) -> str:
     return RecordKind.GOOD if record_type in GOOD_TYPES else RecordKind.BAD
 
 
+@action
 def add_record(actor: Any, subject: CreditSubject, *, record_type: str, title: str, occurred_on: dt.date,
                severity: str = "", description: str = "", source: str = RecordSource.MANUAL, provider: str = "",
                document_number: str = "", valid_until: dt.date | None = None, evidence: Any = None,
@@ -279,6 +284,7 @@ def _withdraw(actor: Any, rec: CreditRecord, status: str, reason: str, on: dt.da
     record(actor, f"credit.record.{status}", locked, before=before, after=_record_dict(locked), reason=reason)
 
 
+@action
 def close_record(actor: Any, rec: CreditRecord, reason: str) -> None:
     """撤销/结案 a record (it stops counting today)."""
     _require_staff(actor, rec.subject)
@@ -314,7 +320,9 @@ def _penalised(finding: Any) -> bool:
 
 
 def _wanted(finding: Any) -> dict[str, dict[str, Any]]:
-    """The records a finding should have now, by link key."""
+    """The records a finding should have now, by link key (none for a voided finding)."""
+    if getattr(finding, "voided_at", None) is not None:
+        return {}
     name = finding.violation_type.name
     amount = f"{finding.amount:.2f}" if finding.amount is not None else "0"
     wanted: dict[str, dict[str, Any]] = {
@@ -342,8 +350,15 @@ def _wanted(finding: Any) -> dict[str, dict[str, Any]]:
     return wanted
 
 
-def sync_finding(actor: Any, finding: Any) -> list[CreditRecord]:
+@action
+def sync_finding(actor: Any, finding: Any, correction: str = "") -> list[CreditRecord]:
     """Bring a finding's 不良信息 up to date; returns the records created (none when nothing changed).
+
+    ``correction``: the reason of a correction of the finding itself (voided, or amounts corrected by a
+    published correction). The records it replaces were wrong from the start, so they stop counting
+    from their own 记入日期 (superseded by the corrected record, or closed when the finding was voided)
+    and the corrected record takes their dates: evaluations redone for any day count the corrected
+    version only. Stored evaluations keep their explanation.
 
     Only findings of reviewed (or published) inspections count. Records are dated (认定/记入) on the
     day of the decision (else the end of the inspection), so a cycle counts what was decided in it
@@ -366,31 +381,41 @@ def sync_finding(actor: Any, finding: Any) -> list[CreditRecord]:
             link_key__in=keys, status=RecordStatus.ACTIVE)}
         for key in sorted(keys):
             want, current = wanted.get(key), active.get(key)
+            since = current.recorded_on if (correction and current is not None) else None
             if want is None:
                 if current is not None:
-                    _withdraw(actor, current, RecordStatus.CLOSED, "处理决定已变更，不再构成处罚")
+                    why = "处理决定已变更，不再构成处罚"
+                    if correction:
+                        why = f"{'检查问题已作废' if finding.voided_at else '检查结果已更正'}：{correction}"
+                    _withdraw(actor, current, RecordStatus.CLOSED, why, on=since)
                 continue
             if current is not None and (current.record_type, current.severity, current.state) == (
                     want["record_type"], want["severity"], want["state"]):
                 continue
             if current is not None and current.source == RecordSource.CORRECTION and current.state == want["state"]:
                 continue  # corrected after an objection; the source has not changed since
+            occurred, recorded = on, on
             if current is not None:
                 reason = "处罚已执行" if want["state"].get("executed") else "检查处理结果已变更"
-                _withdraw(actor, current, RecordStatus.SUPERSEDED, reason)
+                if correction:  # the corrected record replaces the wrong one from the start
+                    reason = f"检查结果已更正：{correction}"
+                    occurred, recorded = current.occurred_on, current.recorded_on
+                _withdraw(actor, current, RecordStatus.SUPERSEDED, reason, on=since)
             created.append(add_record(
                 actor, subject, check=False, record_type=want["record_type"], severity=want["severity"],
                 title=want["title"],
                 description=want["description"], source=RecordSource.INSPECTION,
                 provider=str(inspection.task.responsible_department or ""),
                 document_number=want.get("document_number", "") or inspection.result_notice_number,
-                occurred_on=on, recorded_on=on, inspection=inspection, finding=finding, link_key=key,
+                occurred_on=occurred, recorded_on=recorded, inspection=inspection, finding=finding,
+                link_key=key,
                 state=want["state"],
                 supersedes=current,
             ))
     return created
 
 
+@action
 def sync_inspection(actor: Any, inspection: Any) -> list[CreditRecord]:
     created: list[CreditRecord] = []
     for finding in inspection.findings.select_related("violation_type", "inspection").order_by("id"):
@@ -415,6 +440,7 @@ def current_model(on: dt.date | None = None) -> core.ScoringModel:
     return model_for(str(policy.get("credit.model_version", on=on)))
 
 
+@action
 def add_model(actor: Any, definition: dict[str, Any], note: str = "") -> ScoringModelVersion:
     """Store a new model version (old evaluations keep theirs); switch with policy credit.model_version."""
     if _user(actor) is not None:
@@ -482,27 +508,34 @@ def _store(actor: Any, results: list[tuple[CreditSubject, core.Evaluation, dict[
                        model_version=e.model_version, explanation=_explain(e, recs), on_demand=on_demand,
                        evaluated_by_name=_name(actor)) for s, e, recs in results]
     Evaluation.objects.bulk_create(rows, batch_size=1000)
-    events, subjects, institutions = [], [], []
+    changes: list[tuple[Any, str, dict[str, Any], dict[str, Any], str]] = []
+    subjects, institutions = [], []
     for s, e, _ in results:
         if s.grade != e.grade:
-            events.append(Pending("credit.subject.grade", "credit.creditsubject", str(s.pk), s.name, s.region_id,
-                                  before={"grade": s.grade}, after={"grade": e.grade, "score": e.score,
-                                                                    "model_version": e.model_version}))
+            changes.append((s, "credit.subject.grade", {"grade": s.grade},
+                            {"grade": e.grade, "score": e.score, "model_version": e.model_version}, ""))
             s.grade = e.grade
             subjects.append(s)
         inst = s.institution if s.institution_id else None
         if inst is not None and inst.credit_grade != e.grade:
-            events.append(Pending("directory.institution.credit_grade", "directory.institution", str(inst.pk),
-                                  str(inst), inst.region_id, before={"credit_grade": inst.credit_grade},
-                                  after={"credit_grade": e.grade}, reason=f"信用评价（{cycle}）"))
+            changes.append((inst, "directory.institution.credit_grade", {"credit_grade": inst.credit_grade},
+                            {"credit_grade": e.grade},
+                            f"信用评价（{'按需评价' if on_demand else f'{cycle} 年度周期'}，评价日 {as_of:%Y-%m-%d}，"
+                            f"评分模型 {e.model_version}）"))
             inst.credit_grade = e.grade
             institutions.append(inst)
     CreditSubject.objects.bulk_update(subjects, ["grade"], batch_size=1000)
     Institution.objects.bulk_update(institutions, ["credit_grade"], batch_size=1000)
-    record_many(actor, events)
+    record_many(actor, [Pending.of(r, "credit.evaluation.create", region_code=r.subject.region_id,
+                                   object_repr=f"{r.subject.name} {r.cycle}") for r in rows])
+    record_many(actor, [
+        Pending.of(obj, code, before=before, after=after, reason=reason, region_code=obj.region_id)
+        for obj, code, before, after, reason in changes
+    ])
     return rows
 
 
+@action
 def evaluate_subject(actor: Any, subject: CreditSubject, as_of: dt.date | None = None) -> Evaluation:
     """On-demand evaluation of one subject (today by default)."""
     _require_staff(actor, subject)
@@ -517,6 +550,7 @@ def evaluate_subject(actor: Any, subject: CreditSubject, as_of: dt.date | None =
     return row
 
 
+@action
 def evaluate_cycle(actor: Any, year: int, region_prefix: str | None = None) -> Counter[str]:
     """Evaluate every subject (of the actor's area) for a natural year; count per grade.
 
@@ -553,6 +587,7 @@ def latest_evaluation(subject: CreditSubject) -> Evaluation | None:
 # objections (第十条)
 
 
+@action
 def file_objection(actor: Any, rec: CreditRecord, reason: str, evidence: Any = None) -> Objection:
     subject = rec.subject
     _require_owner_or_staff(actor, subject)
@@ -575,6 +610,7 @@ def file_objection(actor: Any, rec: CreditRecord, reason: str, evidence: Any = N
     return obj
 
 
+@action
 def resolve_objection(actor: Any, objection: Objection, *, corrected: bool, reason: str,
                       record_type: str | None = None, severity: str | None = None, title: str | None = None,
                       description: str | None = None, withdraw: bool = False) -> Objection:
@@ -654,6 +690,7 @@ def repair_blockers(rec: CreditRecord, today: dt.date | None = None) -> list[str
     return problems
 
 
+@action
 def apply_repair(actor: Any, rec: CreditRecord, rectification: str, evidence: Any = None) -> RepairApplication:
     subject = rec.subject
     _require_owner_or_staff(actor, subject)
@@ -674,6 +711,7 @@ def apply_repair(actor: Any, rec: CreditRecord, rectification: str, evidence: An
     return app
 
 
+@action
 def decide_repair(actor: Any, app: RepairApplication, *, approve: bool, reason: str) -> RepairApplication:
     """Approve (the record stops counting from today: effect on the next evaluation) or reject."""
     if is_institution(actor):
@@ -710,6 +748,7 @@ def measures_for(subject: CreditSubject) -> list[Measure]:
             if grade in (m.grades or []) and (not m.subject_kinds or subject.kind in m.subject_kinds)]
 
 
+@action
 def apply_measure(actor: Any, subject: CreditSubject, measure: Measure, note: str,
                   applied_on: dt.date | None = None) -> AppliedMeasure:
     _require_staff(actor, subject)
@@ -730,6 +769,7 @@ def apply_measure(actor: Any, subject: CreditSubject, measure: Measure, note: st
 # institution accounts
 
 
+@action
 def create_institution_account(actor: Any, fixmedins_code: str, username: str, password: str,
                                display_name: str = "") -> User:
     """An ``institution`` login that sees only its own file, objections and published results."""

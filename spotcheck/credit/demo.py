@@ -16,10 +16,9 @@ import random
 from collections import Counter
 from typing import Any
 
-from django.db import transaction
-
 from spotcheck.accounts.models import User
-from spotcheck.audit.actions import Pending, record_many
+from spotcheck.audit.actions import Pending, record_deletions, record_many
+from spotcheck.base.transactions import atomic_action
 from spotcheck.directory.models import Institution, InstitutionKind
 
 from . import actions
@@ -107,7 +106,7 @@ def load_demo(seed: int) -> dict[str, Any]:
     """Credit files, 2023 records, the 2023 evaluation and the ``demo-institution`` account."""
     if Evaluation.objects.filter(cycle=str(YEAR), evaluated_by_name=ACTOR).exists():
         return {"skipped": True}
-    with transaction.atomic():
+    with atomic_action():
         actions.ensure_subjects(ACTOR)
         star = showcase()
         subjects = list(CreditSubject.objects.filter(institution__isnull=False).select_related(
@@ -115,9 +114,9 @@ def load_demo(seed: int) -> dict[str, Any]:
         rows = _records(seed, subjects, star)
         CreditRecord.objects.bulk_create(rows, batch_size=1000)
         created = CreditRecord.objects.filter(entered_by_name=ACTOR, description="演示数据").select_related("subject")
-        record_many(ACTOR, [Pending("credit.record.create", "credit.creditrecord", str(r.pk), str(r)[:255],
-                                    r.subject.region_id, after={"record_type": r.record_type, "severity": r.severity,
-                                                                "recorded_on": r.recorded_on})
+        record_many(ACTOR, [Pending.of(r, "credit.record.create", region_code=r.subject.region_id,
+                                       after={"record_type": r.record_type, "severity": r.severity,
+                                              "recorded_on": r.recorded_on})
                             for r in created])
         counts: Counter[str] = actions.evaluate_cycle(ACTOR, YEAR)
         account = None
@@ -139,6 +138,8 @@ def purge() -> dict[str, int]:
 
     Credit tables are append-only for the product; only the demo generator's reset removes them."""
     deleted: dict[str, int] = {}
+    for model in (AppliedMeasure, Objection, RepairApplication, Evaluation, CreditRecord, CreditSubject):
+        record_deletions(ACTOR, "demo_data.reset", model.objects.all(), reason="demo-data --reset")
     for model in (AppliedMeasure, Objection, RepairApplication, Evaluation):
         deleted[model._meta.label_lower] = model.objects.all()._raw_delete(model.objects.db)
     # records point to each other (supersedes): clear the links first

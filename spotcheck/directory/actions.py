@@ -15,6 +15,9 @@ from django.db import models, transaction
 
 from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import record
+from spotcheck.base.transactions import action
+
+from .models import Institution
 
 #: Fields never shown in audit snapshots (timestamps change on every save).
 _SKIP = {"created_at", "updated_at", "recorded_at"}
@@ -37,6 +40,7 @@ def _region_of(obj: models.Model) -> str | None:
 Check = Callable[[Any], None]
 
 
+@action
 def create(
     actor: Any, model: type[models.Model], data: dict[str, Any], *, reason: str = "", action: str = "change",
     exclude: Collection[str] | None = None, check: Check | None = None,
@@ -57,6 +61,7 @@ def create(
     return obj
 
 
+@action
 def update(
     actor: Any, obj: models.Model, data: dict[str, Any], *, reason: str = "", action: str = "change",
     exclude: Collection[str] | None = None, check: Check | None = None,
@@ -84,6 +89,7 @@ def update(
     return True
 
 
+@action
 def delete(actor: Any, obj: models.Model, *, reason: str, action: str = "change", check: Check | None = None) -> None:
     """Delete ``obj`` (only rows nothing else references; history stays in the audit chain).
 
@@ -95,3 +101,28 @@ def delete(actor: Any, obj: models.Model, *, reason: str, action: str = "change"
     with transaction.atomic():
         record(actor, "delete", obj, before=snapshot(obj), reason=reason)
         obj.delete()
+
+
+@action
+def set_risk_flag(actor: Any, institution: Institution, flag: bool, reason: str) -> bool:
+    """Set or clear 重点监控 (``risk_flag``) with a required reason; False (and no event) when unchanged.
+
+    With the screening decision (``screening.actions.flag_institutions``) the only writer of
+    ``risk_flag`` (see ``directory.ownership``). Needs ``change`` in the institution's area; raises
+    ``ValidationError({"reason": …})`` without a reason."""
+    from django.core.exceptions import ValidationError
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "设置或取消重点监控须填写理由"})
+    require(actor, "change", institution.region_id)
+    inst = Institution.objects.select_for_update().get(pk=institution.pk)
+    flag = bool(flag)
+    if inst.risk_flag == flag:
+        return False
+    inst.risk_flag = flag
+    inst.save(update_fields=["risk_flag", "updated_at"])
+    record(actor, "directory.institution.risk_flag", inst, before={"risk_flag": not flag},
+           after={"risk_flag": flag}, reason=reason)
+    institution.risk_flag = flag
+    return True

@@ -5,7 +5,9 @@ Same rules as the web pages: reads come from ``restrict(user, "view")``, writes 
 (``RolePermission``) and fetch the row from ``restrict(user, "change")``, so another area's row is
 a 404. Every write goes through ``directory.actions`` (``full_clean``, area check, audit event);
 model validation errors become a 400 keyed by field, ``PermissionDenied`` a 403, and deleting a row
-that other rows still reference a 409. Deletes need a ``reason``. Lists are paginated
+that other rows still reference a 409. Deletes need a ``reason``. An institution's ``credit_grade`` and
+``risk_flag`` are read-only (``directory.ownership``; 重点监控 through ``POST institutions/{id}/risk-flag/``
+with a reason) and a change of its other draw-relevant fields needs ``change_reason``. Lists are paginated
 (``count``, ``page``, ``page_size`` ≤ 500); filters, search (``q``) and ``ordering`` come from
 ``directory.filters``.
 """
@@ -29,12 +31,14 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.decorators import action as drf_action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
 
-from . import actions
+from . import actions, ownership
 from .filters import ConflictFilter, IdFilter, InspectorFilter, InstitutionFilter, RegionPrefixFilter
 from .models import Conflict, Department, DepartmentKind, Inspector, InspectorAbsence, Institution, Region
 from .serializers import (
@@ -235,15 +239,51 @@ class DepartmentViewSet(ScopedReadOnlyViewSet):
     order = ("region_id", "kind", "name", "pk")
 
 
+class RiskFlagInput(serializers.Serializer):
+    flag = serializers.BooleanField(help_text="true = 标记为重点监控，false = 取消")
+    reason = serializers.CharField(max_length=500, help_text="理由（必填），记入审计日志",
+                                   error_messages={"blank": "设置或取消重点监控须填写理由",
+                                                   "required": "设置或取消重点监控须填写理由"})
+
+
 @documented
 class InstitutionViewSet(DirectoryViewSet):
-    """检查对象名录库 (定点医药机构). ``contact_phone`` is masked for users without the right to change."""
+    """检查对象名录库 (定点医药机构). ``contact_phone`` is masked for users without the right to change.
+
+    ``credit_grade`` and ``risk_flag`` are read-only (``directory.ownership``); ``risk_flag`` changes
+    through ``POST …/{id}/risk-flag/`` with a reason. A change of 机构类型, 机构类别, 医院等级,
+    所属区域 or 协议状态 needs ``change_reason``."""
 
     queryset = Institution.objects.all()
     serializer_class = InstitutionSerializer
     filterset_class = InstitutionApiFilter
     related = ("region",)
     order = ("fixmedins_code",)
+
+    def perform_create(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        given = data.pop("change_reason", "").strip()
+        check = ownership.institution_check(given, where="接口", source="请求中")
+        serializer.instance = run(actions.create, self.request.user, Institution, data, reason=given or API_REASON,
+                                  check=check)
+
+    def perform_update(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        given = data.pop("change_reason", "").strip()
+        check = ownership.institution_check(given, where="接口", source="请求中")
+        run(actions.update, self.request.user, serializer.instance, data, reason=given or API_REASON, check=check)
+
+    @extend_schema(request=RiskFlagInput, responses={200: InstitutionSerializer, **ERRORS},
+                   summary="设置或取消重点监控（须填写理由）")
+    @drf_action(detail=True, methods=["post"], url_path="risk-flag")
+    def risk_flag(self, request: Any, pk: Any = None) -> Response:
+        """Set or clear 重点监控 with a reason (``directory.actions.set_risk_flag``)."""
+        institution = self.get_object()
+        body = RiskFlagInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        run(actions.set_risk_flag, request.user, institution, body.validated_data["flag"],
+            body.validated_data["reason"])
+        return Response(InstitutionSerializer(institution, context=self.get_serializer_context()).data)
 
 
 @documented

@@ -24,9 +24,9 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
 
 from spotcheck.accounts.models import User
+from spotcheck.base.transactions import atomic_action
 from spotcheck.planning.models import Task
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -145,7 +145,7 @@ def replay(say: Callable[[str], None] = print) -> dict[str, int]:
         if task.draws.exists():
             say(f"  跳过：任务“{task.name}”已有抽取记录")
             continue
-        with transaction.atomic(), replay_clock() as clock:
+        with atomic_action(), replay_clock() as clock:
             done = _replay_task(history, task, clock)
         for key, value in done.items():
             counts[key] += value

@@ -10,7 +10,10 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Model
+from django.urls import reverse
+from django.utils.html import format_html
 
+from . import ownership
 from .models import Conflict, CreditGrade, Department, Inspector, InspectorAbsence, Institution, Region
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -89,6 +92,43 @@ class InstitutionForm(DirectoryForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["credit_grade"].choices = [("", "未评级"), *CreditGrade.choices]
+        # Shown, never written here (directory.ownership): the grade comes from the credit evaluation,
+        # 重点监控 from the screening decision or the institution page's “设置重点监控”.
+        grade, flag = self.fields["credit_grade"], self.fields["risk_flag"]
+        grade.disabled = flag.disabled = True
+        grade.help_text = format_html(
+            "信用等级来自<a href=\"{}\">信用评价</a>，只能由信用评价修改；新增机构为未评级", reverse("credit:index"))
+        flag.help_text = "只能由系统数据检查的决定或机构页面的“设置重点监控”（须填写理由）修改"
+        if self.instance.pk:
+            self.fields["change_reason"].help_text = "记入审计日志。" + ownership.REASON_HELP
+
+    def clean(self) -> dict[str, Any]:
+        """Refuse a submitted 信用等级 / 重点监控 that differs from the stored one (a disabled field's
+        posted value is otherwise silently ignored)."""
+        data = super().clean()
+        given: dict[str, Any] = {}
+        if "credit_grade" in self.data:
+            given["credit_grade"] = self.data.get("credit_grade") or ""
+        if "risk_flag" in self.data:
+            given["risk_flag"] = forms.BooleanField(required=False).to_python(self.data.get("risk_flag"))
+        stored = ({n: getattr(self.instance, n) for n in ownership.OWNED_FIELDS} if self.instance.pk else None)
+        for name, message in ownership.owned_problems(stored, given, where="表单", source="提交的值").items():
+            self.add_error(name, message)
+        return data
+
+    def action_data(self) -> dict[str, Any]:
+        """The editable fields only: 信用等级 and 重点监控 are not written by this form."""
+        return {k: v for k, v in super().action_data().items() if k not in ownership.OWNED_FIELDS}
+
+
+class RiskFlagForm(forms.Form):
+    """设置/取消重点监控 on the institution page (``actions.set_risk_flag``); ``flag`` is the new state."""
+
+    flag = forms.TypedChoiceField(choices=[("1", "是"), ("0", "否")], coerce=lambda v: v == "1",
+                                  widget=forms.HiddenInput)
+    reason = forms.CharField(label="理由", max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="必填，记入审计日志；重点监控影响定向抽查的范围",
+                             error_messages={"required": "设置或取消重点监控须填写理由"})
 
 
 class InspectorForm(DirectoryForm):

@@ -12,13 +12,18 @@ changed row (before/after of the changed fields only) through ``record_many``. R
 by their key (定点医药机构编码; 人员编号; 人员编号 + 机构编码 + 回避原因 + 有效期起); unchanged rows write
 nothing. A cell of a personal-data column containing ``*`` (a masked export) keeps the stored value.
 
+Draw-relevant fields (``directory.ownership``): the 信用等级 and 重点监控 columns may only repeat the
+stored value (a new row: 未评级 / 否), anything else is an error on that row and column; a file that
+changes 机构类型, 机构类别, 医院等级, 区划代码 or 协议状态 of an existing institution needs the import's
+``reason`` (one 变更原因 for the whole file), which goes into every event of the import.
+
 Python entry points::
 
     export_file(kind, rows, fmt="xlsx", *, mask=False) -> bytes
     export_for(actor, kind, params, fmt="xlsx", *, mask=False) -> bytes   # filtered list, audited
     export_queryset(kind, queryset) -> QuerySet          # adds the joins an export needs
     template_file(kind, fmt="xlsx") -> bytes
-    import_file(kind, data, filename, *, actor, progress=None) -> ImportResult
+    import_file(kind, data, filename, *, actor, progress=None, reason="") -> ImportResult
     import_regions(data, filename, *, actor) -> ImportResult
     error_report_xlsx(errors) -> bytes
     run_import_job(job) -> dict                           # body of a background import Job
@@ -40,7 +45,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone, translation
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
@@ -52,11 +57,12 @@ from openpyxl.utils.datetime import from_excel
 from spotcheck.accounts.permissions import can
 from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import Pending, record, record_many
+from spotcheck.base.transactions import action, atomic_action
 from spotcheck.core import masking
 from spotcheck.core.codes import CodeError, validate_region_code
 from spotcheck.core.regions import parse_region_csv
 
-from . import filters
+from . import filters, ownership
 from .actions import changed_fields, snapshot
 from .models import (
     Conflict,
@@ -213,8 +219,12 @@ SPECS: dict[str, Spec] = {
             Column("联系电话", "contact_phone", width=16, mask=masking.mask_phone, example="0356-4222000"),
             Column("协议状态", "contract_status", "enum", ContractStatus, width=10, example="在协议",
                    help="留空 = 在协议"),
-            Column("信用等级", "credit_grade", "enum", CreditGrade, width=10, example="良好"),
-            Column("重点监控", "risk_flag", "bool", width=10, example="否"),
+            Column("信用等级", "credit_grade", "enum", CreditGrade, width=10, example="",
+                   help="只读：由信用评价产生。导入时须与系统中的值一致（导出的文件原样导入即可），"
+                        "新增机构留空（未评级）；也可删除此列"),
+            Column("重点监控", "risk_flag", "bool", width=10, example="否",
+                   help="只读：只能由系统数据检查的决定或机构页面的“设置重点监控”（须填写理由）修改。"
+                        "导入时须与系统中的值一致，新增机构为“否”；也可删除此列"),
             Column("定点协议签订日期", "contract_date", "date", width=16, example="2023-01-01"),
             Column("备注", "notes", width=30, example=""),
         ),
@@ -422,6 +432,10 @@ def instruction_lines(spec: Spec) -> list[str]:
           if masked else []),
         "非必填列可以整列删除：删除的列在更新时保留原值，新增时取默认值。",
         "也可以导入 CSV 文件（第一行为同样的表头），编码为 UTF-8 或 GB18030（GBK）。",
+        *(["信用等级由信用评价产生、重点监控由系统数据检查的决定或“设置重点监控”操作产生，导入时只能与系统中的值"
+           "一致（新增机构为未评级、否），不同的值整个文件不予导入。",
+           "修改已有机构的机构类型、机构类别、医院等级、区划代码或协议状态会影响随机抽取的概率：导入时须填写"
+           "变更原因，变更将在该区域下次抽取审批时逐条列出。"] if spec.kind == "institutions" else []),
     ]
 
 
@@ -668,6 +682,8 @@ class _Importer:
     def __init__(self, spec: Spec, actor: Any) -> None:
         self.spec, self.actor = spec, actor
         self.errors: list[RowError] = []
+        #: (row number, field) of every change to an editable draw-relevant field (needs a reason).
+        self.draw_changes: list[tuple[int, str]] = []
         self.existing: dict[tuple[Any, ...], Any] = {}
         self.regions: set[str] = set()
         self.headers = {c.field: c.header for c in spec.columns}
@@ -704,6 +720,10 @@ class _Importer:
 
     def new_object(self) -> models.Model:
         return self.spec.model()
+
+    def vet(self, row: _Row, before: dict[str, Any], obj: Any, creating: bool) -> bool:
+        """Extra checks of a valid row (after ``full_clean``); report errors and return False to drop it."""
+        return True
 
     # -- the generic pass ---------------------------------------------------------------------
     def parse(self, table: Table) -> list[_Row] | None:
@@ -789,6 +809,8 @@ class _Importer:
                 for message in messages:
                     self.error(row.number, "" if name == NON_FIELD_ERRORS else name, message)
             return
+        if not self.vet(row, before, obj, creating):
+            return
         if creating:
             plan.creates.append((row.number, obj))
             return
@@ -809,6 +831,19 @@ class _InstitutionImporter(_Importer):
     def load(self, rows: list[_Row]) -> None:
         super().load(rows)
         self.load_existing("fixmedins_code", [r.key[0] for r in rows], lambda o: (o.fixmedins_code,))
+
+    def vet(self, row: _Row, before: dict[str, Any], obj: Any, creating: bool) -> bool:
+        """信用等级 and 重点监控 only repeat the stored value; note changes of the other draw fields."""
+        given = {n: row.values[n] for n in ownership.OWNED_FIELDS if n in row.values}
+        problems = ownership.owned_problems(None if creating else before, given, where="导入", source="文件中")
+        for name, message in problems.items():
+            self.error(row.number, name, message)
+        if problems:
+            return False
+        if not creating:
+            after = {n: getattr(obj, n) for n in ownership.EDITABLE_DRAW_FIELDS}
+            self.draw_changes += [(row.number, n) for n in ownership.changed_draw_fields(before, after)]
+        return True
 
 
 class _InspectorImporter(_Importer):
@@ -882,14 +917,16 @@ class _Plan:
 
 
 def import_file(
-    kind: str, data: bytes, filename: str, *, actor: Any, progress: Progress | None = None
+    kind: str, data: bytes, filename: str, *, actor: Any, progress: Progress | None = None, reason: str = ""
 ) -> ImportResult:
     """Validate the whole file, then (only if every row is valid) write it in one transaction.
 
     Raises ``PermissionDenied`` when ``actor`` lacks ``change``; everything else wrong is in
     ``ImportResult.errors``. ``progress(done, total, message)`` is called every few hundred rows
     while reading and validating; the write is one transaction, invisible to other connections
-    until it commits, so it is reported as one step.
+    until it commits, so it is reported as one step. ``reason`` (变更原因) is required when the
+    file changes a draw-relevant field of an existing institution; it is added to the audit reason
+    of every event (``批量导入 <文件名>：<reason>``).
     """
     spec = get_spec(kind)
     require(actor, "change")
@@ -906,17 +943,30 @@ def import_file(
         plan = _Plan()
         if rows is not None:
             importer.check(rows, plan, progress, total)
+        reason = (reason or "").strip()
+        if importer.draw_changes and not reason:
+            importer.errors.append(RowError(0, "", _reason_needed(importer)))
         if importer.errors:
             result.errors = sorted(importer.errors, key=lambda e: e.row)
             return result
         if progress is not None:
             progress(total, total, "校验通过，正在写入数据库…")
-        _write(spec, actor, plan, reason=f"批量导入 {Path(filename).name}")
+        _write(spec, actor, plan, reason=f"批量导入 {Path(filename).name}" + (f"：{reason}" if reason else ""))
     result.created, result.updated, result.unchanged = len(plan.creates), len(plan.updates), plan.unchanged
     return result
 
 
+def _reason_needed(importer: _Importer) -> str:
+    changes = importer.draw_changes
+    shown = "、".join(f"第 {n} 行“{importer.headers.get(f, f)}”" for n, f in changes[:5])
+    more = f"等 {len(changes)} 处" if len(changes) > 5 else ""
+    return (f"文件修改了已有机构影响随机抽取的字段（{shown}{more}），请填写变更原因后重新导入；"
+            "变更及原因将在该区域下次抽取审批时逐条列出")
+
+
+@action
 def _write(spec: Spec, actor: Any, plan: _Plan, reason: str) -> None:
+    """Write a checked import (the action of an import: one durable transaction)."""
     model = spec.model
     names = {f.attname: f.name for f in model._meta.concrete_fields}
     stamp = "updated_at" if "updated_at" in names else None
@@ -926,15 +976,14 @@ def _write(spec: Spec, actor: Any, plan: _Plan, reason: str) -> None:
         groups.setdefault(tuple(sorted(names[a] for a in after)), []).append(obj)
         if stamp:
             obj.updated_at = now
-    label = model._meta.label_lower
-    with transaction.atomic():
+    with atomic_action():
         model.objects.bulk_create([obj for _, obj in plan.creates], batch_size=_BATCH)
         for fields_, objs in groups.items():
             model.objects.bulk_update(objs, [*fields_, stamp] if stamp else list(fields_), batch_size=_BATCH)
-        events = [(n, Pending("create", label, str(o.pk), str(o), o.audit_region_code, None, snapshot(o), reason))
-                  for n, o in plan.creates]
-        events += [(n, Pending("update", label, str(o.pk), str(o), o.audit_region_code, b, a, reason))
-                   for n, o, b, a in plan.updates]
+        # The objects hold exactly what was written (bulk_create sets pk and created_at on them; bulk_update
+        # writes their values), so their state is recorded without reading the rows back.
+        events = [(n, Pending.of(o, "create", after=snapshot(o), reason=reason)) for n, o in plan.creates]
+        events += [(n, Pending.of(o, "update", before=b, after=a, reason=reason)) for n, o, b, a in plan.updates]
         record_many(actor, [p for _, p in sorted(events, key=lambda e: e[0])])
 
 
@@ -955,7 +1004,7 @@ def import_regions(data: bytes, filename: str, *, actor: Any) -> ImportResult:
     result.updated = sum(1 for code, name, parent in rows if code in stored and stored[code] != (name, parent))
     result.unchanged = result.rows - result.created - result.updated
     try:
-        with transaction.atomic():
+        with atomic_action():
             upsert_regions(Region, rows)
             if result.created or result.updated:
                 record(actor, "import", object_type="directory.region", object_id="", region_code="",
@@ -985,17 +1034,21 @@ def error_report_xlsx(errors: Iterable[RowError]) -> bytes:
 
 def run_import_job(job: Any) -> dict[str, Any]:
     """Body of an import ``Job`` (kind ``import:<kind>``): import ``job.file_path`` as
-    ``job.created_by``, report progress on the job, delete the file afterwards.
+    ``job.created_by``, report progress on the job, delete the file afterwards. The 变更原因 typed
+    on the upload form travels in the queued job's ``result`` as ``{"reason": …}`` (replaced by the
+    outcome when the job ends).
 
     Raises ``JobFailed`` carrying :meth:`ImportResult.as_dict` when the file has errors."""
     from spotcheck.jobs.runner import JobFailed
 
     kind = job.kind.split(":", 1)[1]
     path = Path(job.file_path)
+    reason = str((job.result or {}).get("reason", "")) if isinstance(job.result, dict) else ""
     try:
         data = path.read_bytes()
         job.set_progress(0, 0, "正在读取文件…")
-        result = import_file(kind, data, job.file_name or path.name, actor=job.created_by, progress=job.set_progress)
+        result = import_file(kind, data, job.file_name or path.name, actor=job.created_by, progress=job.set_progress,
+                             reason=reason)
     finally:
         path.unlink(missing_ok=True)
     if not result.ok:

@@ -19,8 +19,9 @@ from rest_framework import serializers
 from spotcheck.accounts.permissions import can
 from spotcheck.core.masking import mask_id_number, mask_phone
 
+from . import ownership
 from .filters import CERT_EXPIRED, CERT_NONE, CERT_VALID, cert_state
-from .models import Conflict, Department, Inspector, InspectorAbsence, Institution, Region
+from .models import Conflict, CreditGrade, Department, Inspector, InspectorAbsence, Institution, Region
 
 
 class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
@@ -76,9 +77,46 @@ class DepartmentSerializer(serializers.ModelSerializer):
 
 
 class InstitutionSerializer(DirectorySerializer):
+    """``credit_grade`` and ``risk_flag`` are read-only (``directory.ownership``): a request that sends
+    a value different from the stored one (for a new institution: anything but 未评级 / false) is a
+    400 on that field; the same value is accepted and ignored. A change of a draw-relevant field
+    needs ``change_reason`` (checked by the viewset's action, after the model validation)."""
+
     region = ScopedRelatedField(Region, "区域", help_text="所属区域的 6 位区划代码")
     region_name = serializers.CharField(source="region.name", read_only=True)
+    credit_grade = serializers.ChoiceField(
+        choices=[("", "未评级"), *CreditGrade.choices], read_only=True,
+        help_text="信用等级（只读，由信用评价产生；空 = 未评级）。请求中给出与系统中不同的值返回 400",
+    )
+    risk_flag = serializers.BooleanField(
+        read_only=True,
+        help_text="重点监控（只读）。只能由系统数据检查的决定或 POST …/institutions/{id}/risk-flag/（须填写理由）修改；"
+                  "请求中给出与系统中不同的值返回 400",
+    )
+    change_reason = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=500,
+        help_text="修改原因，记入审计日志；修改机构类型、机构类别、医院等级、所属区域或协议状态时必填",
+    )
     masked_fields = {"contact_phone": mask_phone}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Refuse a sent 信用等级 / 重点监控 that differs from the stored value."""
+        data = self.initial_data if hasattr(self.initial_data, "get") else {}
+        given: dict[str, Any] = {}
+        if "credit_grade" in data:
+            given["credit_grade"] = data.get("credit_grade") or ""
+        if "risk_flag" in data:
+            try:
+                given["risk_flag"] = serializers.BooleanField().to_internal_value(data.get("risk_flag"))
+            except serializers.ValidationError:
+                raise serializers.ValidationError({"risk_flag": ["重点监控应为 true 或 false"]})
+        stored = None
+        if self.instance is not None:
+            stored = {n: getattr(self.instance, n) for n in ownership.OWNED_FIELDS}
+        problems = ownership.owned_problems(stored, given, where="接口", source="请求中")
+        if problems:
+            raise serializers.ValidationError({k: [v] for k, v in problems.items()})
+        return attrs
 
     class Meta:
         model = Institution

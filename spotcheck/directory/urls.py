@@ -9,6 +9,7 @@ urlpatterns = [
     path("institutions/new/", views.institution_create, name="institution-create"),
     path("institutions/<int:pk>/", views.institution_detail, name="institution-detail"),
     path("institutions/<int:pk>/edit/", views.institution_edit, name="institution-edit"),
+    path("institutions/<int:pk>/risk-flag/", views.institution_risk_flag, name="institution-risk-flag"),
     path("inspectors/", views.inspector_list, name="inspector-list"),
     path("inspectors/new/", views.inspector_create, name="inspector-create"),
     path("inspectors/<int:pk>/", views.inspector_detail, name="inspector-detail"),

@@ -29,9 +29,9 @@ from spotcheck.accounts.permissions import can
 from spotcheck.accounts.scope import require
 from spotcheck.core.masking import mask_id_number, mask_phone
 
-from . import actions
+from . import actions, ownership
 from .filters import CERT_EXPIRED, CERT_VALID, ConflictFilter, InspectorFilter, InstitutionFilter, cert_state
-from .forms import AbsenceForm, ConflictForm, DirectoryForm, InspectorForm, InstitutionForm
+from .forms import AbsenceForm, ConflictForm, DirectoryForm, InspectorForm, InstitutionForm, RiskFlagForm
 from .models import Conflict, Department, DepartmentKind, Inspector, InspectorAbsence, Institution, Region
 
 PAGE_SIZE = 50
@@ -199,14 +199,16 @@ def _form_page(
         form = form_class(instance=instance, initial=None if editing else request.GET.dict(), user=user,
                           editing=editing)
     if form.is_valid():
+        # An institution's draw-relevant fields have owners and need a reason (directory.ownership).
+        check = ownership.institution_check(form.change_reason, where="表单") if model is Institution else None
         try:
             if instance is not None:
-                changed = actions.update(user, instance, form.action_data(), reason=form.change_reason)
+                changed = actions.update(user, instance, form.action_data(), reason=form.change_reason, check=check)
                 obj = instance
                 messages.success(request, "已保存修改" if changed else "没有修改任何内容")
             else:
                 obj = actions.create(user, model, {**form.action_data(), **(fixed or {})},
-                                     reason=form.change_reason)
+                                     reason=form.change_reason, check=check)
                 messages.success(request, "已创建")
         except ValidationError as exc:
             form.attach(exc)
@@ -264,18 +266,51 @@ def institution_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _institution_page(request: HttpRequest, obj: Institution, flag_form: RiskFlagForm | None = None,
+                      status: int = 200) -> HttpResponse:
+    user: Any = request.user
+    if flag_form is None and can(user, "change") and user.in_scope(obj.region_id):
+        flag_form = RiskFlagForm(initial={"flag": "0" if obj.risk_flag else "1"})
+    return render(request, "directory/institution_detail.html", {
+        "obj": obj,
+        "rows": _field_rows(user, obj, blanks={"credit_grade": "未评级"}),
+        "conflicts": _conflicts_of(user, institution=obj),
+        "audit_url": _audit_link(user, obj),
+        "flag_form": flag_form,
+    }, status=status)
+
+
 @login_required
 def institution_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request, "view")
     obj = get_object_or_404(
         Institution.objects.restrict(user, "view").select_related("region__parent__parent"), pk=pk
     )
-    return render(request, "directory/institution_detail.html", {
-        "obj": obj,
-        "rows": _field_rows(user, obj, blanks={"credit_grade": "未评级"}),
-        "conflicts": _conflicts_of(user, institution=obj),
-        "audit_url": _audit_link(user, obj),
-    })
+    return _institution_page(request, obj)
+
+
+@login_required
+@require_POST
+def institution_risk_flag(request: HttpRequest, pk: int) -> HttpResponse:
+    """设置/取消重点监控 with a reason (``actions.set_risk_flag``); errors re-show the institution page."""
+    user = _user(request, "change")
+    obj = get_object_or_404(
+        Institution.objects.restrict(user, "change").select_related("region__parent__parent"), pk=pk
+    )
+    form = RiskFlagForm(request.POST)
+    if form.is_valid():
+        flag = form.cleaned_data["flag"]
+        try:
+            changed = actions.set_risk_flag(user, obj, flag, form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if not changed:
+                messages.info(request, "重点监控状态没有变化")
+            else:
+                messages.success(request, "已标记为重点监控" if flag else "已取消重点监控")
+            return redirect("directory:institution-detail", pk=obj.pk)
+    return _institution_page(request, obj, form, status=400)
 
 
 @login_required

@@ -78,12 +78,14 @@ def download_template(request: HttpRequest, kind: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
-    """GET: the upload form. POST: store the file, start an import Job, go to its status page."""
+    """GET: the upload form. POST: store the file, start an import Job (with the form's 变更原因, needed when
+    the file changes draw-relevant institution fields), go to its status page."""
     spec = _spec(kind)
     user: Any = request.user
     require(user, "change")
     context: dict[str, Any] = {"spec": spec, "rules": io.instruction_lines(spec)}
     if request.method == "POST":
+        context["reason"] = request.POST.get("reason", "")
         upload = request.FILES.get("file")
         suffix = Path(upload.name).suffix.lower() if upload else ""
         if upload is None:
@@ -97,9 +99,11 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
             with path.open("wb") as out:
                 for chunk in upload.chunks():
                     out.write(chunk)
+            reason = request.POST.get("reason", "").strip()[:500]
             job = Job.objects.create(
                 kind=f"import:{kind}", created_by=user, region_code=user.region_code, file_path=str(path),
                 file_name=Path(upload.name).name[:255], message="排队中",
+                result={"reason": reason} if reason else None,  # read by io.run_import_job
             )
             submit(job, io.run_import_job)
             return redirect("directory:import-status", job_id=job.pk)

@@ -27,7 +27,8 @@ from django.utils import timezone
 
 from spotcheck import policy
 from spotcheck.accounts.scope import require
-from spotcheck.audit.actions import record
+from spotcheck.audit.actions import record, record_rows
+from spotcheck.base.transactions import action
 from spotcheck.core import draw as core
 from spotcheck.directory.models import Inspector, Institution
 from spotcheck.planning.models import Task, TaskStatus
@@ -140,6 +141,7 @@ def next_draw_id(task: Task) -> tuple[int, int, str]:
 # Freeze
 
 
+@action
 def freeze(actor: Any, task: Task) -> Draw:
     """Freeze the pool, strata and team parameters of ``task`` into a new draw."""
     require(actor, "draw", task.region_id)
@@ -172,6 +174,7 @@ def freeze(actor: Any, task: Task) -> Draw:
             (DrawExclusion(draw=draw, institution_id=inst.pk, reason=reason, detail=detail)
              for inst, reason, detail in frozen.excluded), batch_size=2000,
         )
+        record_rows(actor, "draw.exclusion", draw.exclusions.all(), region_code=task.region_id)
         _set_task_status(actor, task, TaskStatus.DRAWING)
         record(actor, "draw.freeze", draw, after={
             "draw_id": draw_id, "task": task.pk, "units": len(frozen.units), "strata": frozen.strata,
@@ -182,6 +185,7 @@ def freeze(actor: Any, task: Task) -> Draw:
     return draw
 
 
+@action
 def cancel(actor: Any, draw: Draw, reason: str) -> Draw:
     """Cancel a draw before its commitment (nothing random has happened yet); the task returns to 草稿."""
     require(actor, "draw", draw.task.region_id)
@@ -203,6 +207,7 @@ def cancel(actor: Any, draw: Draw, reason: str) -> Draw:
 # Staffing
 
 
+@action
 def check_staffing(actor: Any, draw: Draw) -> dict[str, Any]:
     """Run the capacity check and the reveal simulation; store and return the report."""
     require(actor, "draw", draw.task.region_id)
@@ -220,6 +225,7 @@ def staffing_ok(draw: Draw) -> bool:
     return draw.teams is None or bool(draw.staffing and draw.staffing["ok"])
 
 
+@action
 def override_staffing(actor: Any, draw: Draw, reason: str) -> Draw:
     """Allow the commitment although staffing can fail (approve permission, reason recorded)."""
     require(actor, "approve", draw.task.region_id)
@@ -252,6 +258,7 @@ def clean_sources(sources: list[str]) -> list[str]:
     return cleaned
 
 
+@action
 def propose_commit(actor: Any, draw: Draw, sources: list[str]) -> Draw:
     """Name the public randomness source(s) and ask for the commitment."""
     require(actor, "draw", draw.task.region_id)
@@ -273,6 +280,7 @@ def propose_commit(actor: Any, draw: Draw, sources: list[str]) -> Draw:
     return draw
 
 
+@action
 def approve_commit(actor: Any, draw: Draw) -> Draw:
     """Second person: create the secret, publish H(secret) and the digests."""
     require(actor, "approve", draw.task.region_id)
@@ -286,7 +294,8 @@ def approve_commit(actor: Any, draw: Draw) -> Draw:
             commitment = core.commitment(commit_input(draw))
         except core.DrawError as exc:
             raise ActionRefused(f"抽取输入不合法：{exc.message}")
-        DrawSecret.objects.create(draw=draw, secret=secret.hex())
+        secret_row = DrawSecret.objects.create(draw=draw, secret=secret.hex())
+        record(actor, "draw.secret", secret_row, region_code=draw.task.region_id)  # the secret as a digest only
         draw.snapshot_digest = commitment["snapshot_digest"]
         draw.params_digest = commitment["params_digest"]
         draw.commitment = commitment
@@ -297,6 +306,7 @@ def approve_commit(actor: Any, draw: Draw) -> Draw:
     return draw
 
 
+@action
 def reject_proposal(actor: Any, draw: Draw, reason: str) -> Draw:
     """Send a pending commit or reveal proposal back (approve permission, reason recorded)."""
     require(actor, "approve", draw.task.region_id)
@@ -323,6 +333,7 @@ def reject_proposal(actor: Any, draw: Draw, reason: str) -> Draw:
 # Reveal
 
 
+@action
 def propose_reveal(actor: Any, draw: Draw, public_randomness: str) -> Draw:
     """Enter the published random value (e.g. the lottery numbers) and ask for the reveal."""
     require(actor, "draw", draw.task.region_id)
@@ -342,6 +353,7 @@ def propose_reveal(actor: Any, draw: Draw, public_randomness: str) -> Draw:
     return draw
 
 
+@action
 def approve_reveal(actor: Any, draw: Draw) -> Draw:
     """Second person: compute SC-DRAW-1 and store the package and assignments, or end as failed."""
     require(actor, "approve", draw.task.region_id)
@@ -369,7 +381,7 @@ def approve_reveal(actor: Any, draw: Draw) -> Draw:
         draw.revealed_by, draw.revealed_at = _user(actor), now
         draw.status = DrawStatus.REVEALED
         draw.save()
-        stored = _sync_assignments(draw, package, None)
+        stored = _sync_assignments(actor, draw, package, None)
         _set_task_status(actor, draw.task, TaskStatus.DRAWN)
         from spotcheck.inspections.actions import ensure_for_draw  # inspections imports draws
 
@@ -387,7 +399,9 @@ def _chunks(values: list[Any], size: int = 2000) -> Any:
         yield values[start:start + size]
 
 
-def _sync_assignments(draw: Draw, package: dict[str, Any], event: DrawEvent | None) -> dict[str, int]:
+def _sync_assignments(
+    actor: Any, draw: Draw, package: dict[str, Any], event: DrawEvent | None
+) -> dict[str, int]:
     """Make the active Assignment/AssignmentMember rows equal the package's final order and teams.
 
     Rows that left are deactivated and point at ``event``; nothing is deleted. Written in bulk
@@ -460,6 +474,18 @@ def _sync_assignments(draw: Draw, package: dict[str, Any], event: DrawEvent | No
     for chunk in _chunks(stale):
         AssignmentMember.objects.filter(pk__in=chunk).update(active=False, replaced_by_event=event)
     AssignmentMember.objects.bulk_create(fresh, batch_size=2000)
+    # one state event per row written above (bulk writes skip save)
+    region = draw.task.region_id
+    added = set(new_codes)
+    touched = set(leaving) | {a.pk for a in moved} | {pk for code, pk in assignment_ids.items() if code in added}
+    for chunk in _chunks(sorted(touched)):
+        record_rows(actor, "draw.assignment", Assignment.objects.filter(pk__in=chunk), region_code=region)
+    members = set(stale) | {m.pk for m in fresh}
+    if leaving:
+        members |= set(AssignmentMember.objects.filter(assignment_id__in=leaving, replaced_by_event=event)
+                       .values_list("pk", flat=True))
+    for chunk in _chunks(sorted(members)):
+        record_rows(actor, "draw.assignment_member", AssignmentMember.objects.filter(pk__in=chunk), region_code=region)
     return {"assignments_added": len(new_codes), "assignments_replaced": len(leaving),
             "members_added": len(fresh), "members_replaced": len(stale)}
 
@@ -468,6 +494,7 @@ def _sync_assignments(draw: Draw, package: dict[str, Any], event: DrawEvent | No
 # Events
 
 
+@action
 def request_event(
     actor: Any, draw: Draw, *, type: str, institution: Institution, reason_kind: str, reason: str = "",
     inspector: Inspector | None = None,
@@ -515,6 +542,7 @@ def _event_spec(event: DrawEvent, at: str) -> dict[str, Any]:
     return spec
 
 
+@action
 def approve_event(actor: Any, event: DrawEvent) -> DrawEvent:
     """Second person: append the event, recompute SC-DRAW-1, update the assignments.
 
@@ -541,7 +569,7 @@ def approve_event(actor: Any, event: DrawEvent) -> DrawEvent:
         event.save()
         draw.package = package
         draw.save(update_fields=["package"])
-        stored = _sync_assignments(draw, package, event)
+        stored = _sync_assignments(actor, draw, package, event)
         from spotcheck.inspections.actions import ensure_for_draw  # inspections imports draws
 
         ensure_for_draw(actor, draw)  # a record for an institution or team brought in by the event
@@ -550,6 +578,7 @@ def approve_event(actor: Any, event: DrawEvent) -> DrawEvent:
     return event
 
 
+@action
 def reject_event(actor: Any, event: DrawEvent, note: str) -> DrawEvent:
     """Turn a change request down (approve permission, reason recorded)."""
     require(actor, "approve", event.draw.task.region_id)
@@ -576,6 +605,7 @@ ERROR_LABELS = {
 }
 
 
+@action
 def record_download(actor: Any, draw: Draw, what: str) -> None:
     """Audit who took a confidential file of a draw (the package or the input of a failed draw)."""
     record(actor, "draw.download", draw, after={"file": what})

@@ -1,7 +1,8 @@
 """The draw record (抽取记录) as PDF and DOCX, built from ``record.draw_record_context``.
 
 ``full=True`` is the complete record for the task's staff and auditors (callers check
-``access.sees_everything``): inputs, commitment, who did each step and when, and after the reveal
+``access.sees_everything``): inputs, the changes to draw-relevant institution data since the area's
+previous draw (``draws.changes``), commitment, who did each step and when, and after the reveal
 the seed, the results with their teams, the reserve and the events. ``full=False`` is the part
 anybody in the area may see: the task, the public commitment, the steps, a failure, and the public
 randomness, without the pool, the results or the package.
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from spotcheck.documents import Column, Document, Field, document_number, render_docx, render_pdf
 
+from . import changes
 from .models import Draw, DrawStatus
 from .presenters import percent
 from .record import draw_record_context
@@ -25,6 +27,8 @@ from .record import draw_record_context
 TITLE = "抽取记录"
 ALGORITHM = "SC-DRAW-1（可公开验证的随机抽取算法）"
 ROUNDING_LABELS = {"ceil": "向上取整", "floor": "向下取整", "half_up": "四舍五入"}
+#: Changes listed in the record (the count is always complete; the rest are on the draw's change list page).
+RECORD_CHANGE_ROWS = 500
 CONFIDENTIAL_NOTE = (
     "抽取结果在检查开始前保密（不提前告知）。本记录只包含可以公开的部分；完整记录（抽取范围、"
     "抽取结果、检查组和变更事件）只有本任务的工作人员和审计/纪检人员可以打印。"
@@ -82,6 +86,7 @@ def draw_record_document(draw: Draw, *, full: bool = True) -> Document:
     _task_section(doc, ctx)
     if full:
         _pool_section(doc, ctx)
+        _changes_section(doc, draw)
     if ctx["commitment"]:
         _commitment_section(doc, ctx, full)
     _steps_section(doc, ctx)
@@ -159,6 +164,23 @@ def _pool_section(doc: Document, ctx: dict[str, Any]) -> None:
         doc.paragraph(f"人员配置检查：{verdict}。")
     if ctx["override_reason"]:
         doc.paragraph(f"人员不足放行理由：{ctx['override_reason']}")
+
+
+def _changes_section(doc: Document, draw: Draw) -> None:
+    report = changes.report(draw, limit=RECORD_CHANGE_ROWS)
+    doc.heading("上次抽取以来影响抽取概率的变更")
+    doc.paragraph(report.summary, keep_with_next=bool(report.changes))
+    if report.changes:
+        doc.table(
+            [Column("时间", 1.25, "center"), Column("操作人", 1.1), Column("机构", 1.8), Column("字段", 0.8),
+             Column("变更前 → 变更后", 1.3), Column("原因", 1.5)],
+            [[c.when, c.actor, c.institution, c.field, f"{c.before} → {c.after}", c.reason] for c in report.changes],
+        )
+    if report.truncated:
+        doc.paragraph(f"仅列出前 {len(report.changes)} 条，共 {report.total} 条；完整清单见系统中本次抽取的"
+                      "“上次抽取以来影响抽取概率的变更”页面或审计日志。", small=True)
+    doc.paragraph("信用等级只能由信用评价修改，重点监控只能由系统数据检查的决定或“设置重点监控”修改，"
+                  "机构类型、类别、等级、区域和协议状态的修改须填写变更原因。", small=True)
 
 
 def _commitment_section(doc: Document, ctx: dict[str, Any], full: bool) -> None:

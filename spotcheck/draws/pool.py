@@ -47,7 +47,7 @@ from spotcheck.directory.models import (
     InspectorStatus,
     Institution,
 )
-from spotcheck.planning.models import ItemType, TargetKind, Task
+from spotcheck.planning.models import ItemType, TargetKind, Task, versions_of
 from spotcheck.planning.scope import institutions_in_scope
 
 from .models import Assignment, AssignmentMember, Draw, DrawStatus, ExclusionReason
@@ -157,17 +157,18 @@ def annual_cap_hits(task: Task, candidates: list[Institution] | list[PoolRow]) -
     if not capped:
         return {}
     ids = {c.pk for c in candidates if not ("grade_bad" in exempt and c.credit_grade == CreditGrade.BAD)}
+    versions = versions_of(capped)  # an earlier task may have checked an older version of the same item
     rows = (
         Assignment.objects.filter(
             active=True, draw__status=DrawStatus.REVEALED, draw__task__plan__year=task.plan.year,
-            draw__task__items__in=capped,
+            draw__task__items__in=list(versions),
         )
         .exclude(draw__task=task)
         .values_list("institution_id", "draw__draw_id", "draw__task__name", "draw__task__items")
         .order_by("institution_id", "draw__draw_id", "draw__task__items")
         .distinct()
     )
-    names = {i.pk: i.name for i in capped}
+    names = {pk: i.name for pk, i in versions.items()}
     hits: dict[int, list[str]] = defaultdict(list)
     for inst_id, draw_id, task_name, item_id in rows:  # ids filtered here: huge IN lists are slow
         if item_id in names and inst_id in ids:
@@ -224,7 +225,8 @@ def previous_round(task: Task) -> Draw | None:
     """The most recent revealed draw of another task of the same area sharing a check item."""
     return (
         Draw.objects.filter(
-            status=DrawStatus.REVEALED, task__region_id=task.region_id, task__items__in=task.items.all()
+            status=DrawStatus.REVEALED, task__region_id=task.region_id,
+            task__items__in=list(versions_of(task.items.all())),
         )
         .exclude(task=task)
         .order_by("-revealed_at", "-id")

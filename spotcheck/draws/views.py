@@ -24,7 +24,7 @@ from spotcheck.core import draw as core
 from spotcheck.directory.models import Inspector, Institution
 from spotcheck.planning.models import Task, TaskStatus
 
-from . import actions, presenters
+from . import actions, changes, presenters
 from .access import is_staff_for, sees_everything, visible_assignments
 from .forms import RandomnessForm, ReasonForm, ReplaceInspectorForm, ReplaceUnitForm, SourcesForm
 from .models import CLOSED_STATUSES, AssignmentMember, Draw, DrawEvent, DrawStatus
@@ -162,6 +162,8 @@ def _draw_context(request: HttpRequest, draw: Draw) -> dict[str, Any]:
             "reserve": presenters.reserve_summary(draw),
             "events": draw.events.select_related("institution", "inspector", "requested_by", "decided_by"),
             "error_label": actions.ERROR_LABELS.get(draw.error_code, ""),
+            # What changed in the area's directory since its previous draw (shown to the approver).
+            "changes": changes.report(draw, limit=PREVIEW_ROWS),
         })
         if draw.is_revealed:
             # The change forms offer the rows of the current page (the whole list can be thousands).
@@ -340,6 +342,7 @@ LISTS = {
     "inspectors": ("可抽取的检查人员", ("部门", "姓名", "人员编号")),
     "excluded-inspectors": ("未纳入的检查人员", ("姓名", "人员编号", "原因")),
     "pairs": ("回避组合", ("机构", "检查人员", "原因")),
+    "changes": ("上次抽取以来影响抽取概率的变更", ("时间", "操作人", "机构", "字段", "变更前", "变更后", "原因")),
 }
 
 
@@ -363,6 +366,8 @@ def draw_list(request: HttpRequest, draw_id: str, kind: str) -> HttpResponse:
         rows = [(dept, number) for number, dept in (draw.teams or {}).get("inspectors", [])]
     elif kind == "excluded-inspectors":
         rows = draw.inspector_exclusions or []
+    elif kind == "changes":
+        rows = changes.ChangeList(draw)
     else:
         rows = draw.pair_reasons or []
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -381,6 +386,8 @@ def draw_list(request: HttpRequest, draw_id: str, kind: str) -> HttpResponse:
     elif kind == "excluded-inspectors":
         people = Inspector.objects.in_bulk([number for number, _r in items], field_name="number")
         table = [(getattr(people.get(number), "name", ""), number, reason) for number, reason in items]
+    elif kind == "changes":
+        table = [(c.when, c.actor, c.institution, c.field, c.before, c.after, c.reason) for c in items]
     else:
         table = [tuple(row) for row in items]
     return render(request, "draws/list.html", {

@@ -8,6 +8,9 @@ Life of an :class:`Inspection`::
 
 While ``notified`` the team fills the checklist (``set_checklist``), adds findings (``add_finding``,
 with the lenience recommendation of ``inspections.lenience``) and uploads evidence (``add_evidence``);
+until the review the recorder or the reviewer may void a finding entered by mistake (``void_finding``);
+after publication only a published correction changes findings (``correct_findings``, called by
+``portal.actions.correct``);
 the phone saves a ``draft`` every few seconds (``save_draft``, no audit event: it is not a record).
 Bureau staff decide each finding (``decide_finding``), refer cases (``refer``,
 ``record_referral_receipt``) and order and close rectifications.
@@ -34,7 +37,8 @@ from spotcheck import policy
 from spotcheck.accounts.models import Role
 from spotcheck.accounts.permissions import can
 from spotcheck.accounts.scope import require
-from spotcheck.audit.actions import Pending, record, record_many
+from spotcheck.audit.actions import Pending, record, record_many, record_rows
+from spotcheck.base.transactions import action
 from spotcheck.core import lenience as core_lenience
 from spotcheck.draws.access import inspections_started
 from spotcheck.draws.actions import ActionRefused
@@ -50,6 +54,7 @@ from .models import (
     Evidence,
     EvidenceKind,
     Finding,
+    FindingCorrection,
     Inspection,
     InspectionStatus,
     LenienceCircumstance,
@@ -140,6 +145,7 @@ def display_status(inspection: Inspection) -> str:
 # Creation
 
 
+@action
 def ensure_for_draw(actor: Any, draw: Draw) -> list[Inspection]:
     """Create the missing inspections of a revealed draw: one per active assignment (idempotent).
 
@@ -176,15 +182,18 @@ def ensure_for_draw(actor: Any, draw: Draw) -> list[Inspection]:
             (row for insp in created for row in checklist.build(insp, sources)), batch_size=2000,
         )
         record_many(actor, [
-            Pending("inspection.create", "inspections.inspection", str(i.pk), str(i)[:255], i.region_id,
-                    after={"draw": draw.draw_id, "assignment": i.assignment_id,
-                           "institution": i.institution.fixmedins_code, "planned_date": i.planned_date,
-                           "due_date": i.due_date})
+            Pending.of(i, "inspection.create", region_code=i.region_id,
+                       after={"draw": draw.draw_id, "assignment": i.assignment_id,
+                              "institution": i.institution.fixmedins_code, "planned_date": i.planned_date,
+                              "due_date": i.due_date})
             for i in created
         ])
+        record_rows(actor, "inspection.checklist_create",
+                    ChecklistEntry.objects.filter(inspection__in=created), region_code=task.region_id)
     return created
 
 
+@action
 def ensure_for_revealed(actor: Any, region_prefix: str | None = None) -> int:
     """``ensure_for_draw`` for every revealed draw (optionally in an area). Returns the count created."""
     qs = Draw.objects.filter(status="revealed").select_related("task")
@@ -218,6 +227,7 @@ def _set_task_inspecting(actor: Any, inspection: Inspection) -> None:
         record(actor, "task.status", task, before={"status": TaskStatus.DRAWN}, after={"status": TaskStatus.INSPECTING})
 
 
+@action
 def notify(actor: Any, inspection: Inspection, on_date: dt.date | None = None) -> Inspection:
     """Issue the 检查告知书 (notice number from policy ``inspection.notice_number_format``)."""
     _may_work(actor, inspection)
@@ -245,6 +255,7 @@ def notify(actor: Any, inspection: Inspection, on_date: dt.date | None = None) -
     return inspection
 
 
+@action
 def save_draft(actor: Any, inspection: Inspection, data: Any) -> dt.datetime:
     """Store the phone's draft (last write wins). One UPDATE; no audit event (a draft is not a record)."""
     _may_work(actor, inspection)
@@ -261,6 +272,7 @@ def save_draft(actor: Any, inspection: Inspection, data: Any) -> dt.datetime:
     return now
 
 
+@action
 def set_checklist(actor: Any, inspection: Inspection, rows: dict[int, tuple[str, str]]) -> int:
     """Set outcome and note of checklist lines (``{entry id: (outcome, note)}``). Returns the count changed."""
     _may_work(actor, inspection)
@@ -280,6 +292,8 @@ def set_checklist(actor: Any, inspection: Inspection, rows: dict[int, tuple[str,
                 changed.append({"seq": entry.seq, "before": entry.outcome, "after": outcome, "note": note})
                 entry.outcome, entry.note = outcome, note
                 entry.save(update_fields=["outcome", "note"])
+                record(actor, "inspection.checklist_entry", entry, region_code=inspection.region_id,
+                       after={"outcome": outcome, "note": note})
         if changed:
             record(actor, "inspection.checklist", inspection, after={"rows": changed})
     return len(changed)
@@ -305,6 +319,7 @@ def _money(value: Any, what: str, *, required: bool = True) -> Decimal | None:
     return amount
 
 
+@action
 def add_finding(
     actor: Any, inspection: Inspection, violation_type: ViolationType, description: str, amount: Any,
     corrected_on_site: bool = False, circumstances: list[str] | None = None,
@@ -335,8 +350,12 @@ def add_finding(
 
         apply_recommendation(finding)
         finding.save()
-        inspection.checklist.filter(violation_type=violation_type).exclude(
-            outcome=ChecklistOutcome.NONCOMPLIANT).update(outcome=ChecklistOutcome.NONCOMPLIANT)
+        marked = list(inspection.checklist.filter(violation_type=violation_type).exclude(
+            outcome=ChecklistOutcome.NONCOMPLIANT).values_list("pk", flat=True))
+        if marked:
+            ChecklistEntry.objects.filter(pk__in=marked).update(outcome=ChecklistOutcome.NONCOMPLIANT)
+            record_rows(actor, "inspection.checklist_entry", ChecklistEntry.objects.filter(pk__in=marked),
+                        region_code=inspection.region_id, after={"outcome": ChecklistOutcome.NONCOMPLIANT})
         record(actor, "finding.add", finding, after={
             "inspection": inspection.pk, "act_code": finding.act_code, "amount": finding.amount,
             "corrected_on_site": finding.corrected_on_site, "circumstances": circumstances,
@@ -346,6 +365,7 @@ def add_finding(
     return finding
 
 
+@action
 def decide_finding(
     actor: Any, finding: Finding, treatment: str, deviation_reason: str = "", *,
     refund_amount: Any = None, penalty_amount: Any = None, penalty_executed: bool = False,
@@ -373,6 +393,7 @@ def decide_finding(
         finding = Finding.objects.select_for_update().get(pk=finding.pk)
         if inspection.status == InspectionStatus.PLANNED:
             raise ActionRefused("检查尚未开始")
+        _not_voided(finding)
         if inspection.status in (InspectionStatus.REVIEWED, InspectionStatus.PUBLISHED):
             # The decision was approved (and maybe published and printed): only the later execution of
             # the penalty may be recorded; anything else is a correction through the portal.
@@ -398,6 +419,149 @@ def decide_finding(
     return finding
 
 
+def _not_voided(finding: Finding | None) -> None:
+    """Refuse work on a voided finding (read from the database: the caller's copy may be older)."""
+    if finding is None:
+        return
+    if Finding.objects.filter(pk=finding.pk, voided_at__isnull=False).exists():
+        raise ActionRefused(f"问题“{finding.violation_type.name}（{finding.amount} 元）”已作废，不能再办理")
+
+
+def _may_void(actor: Any, inspection: Inspection) -> None:
+    """The recorder side (``_may_work``) or the reviewer side (``review`` in the area)."""
+    try:
+        _may_work(actor, inspection)
+    except PermissionDenied:
+        _may_decide(actor, inspection)
+
+
+def _money_text(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+@action
+def void_finding(actor: Any, finding: Finding, reason: str) -> Finding:
+    """Void (作废) a finding entered by mistake (e.g. twice), before the review, with a reason.
+
+    Who: the recorder side (``inspect``, an inspector-role user only on the current team) or the
+    reviewer (``review`` in the area); while the inspection is 已告知/检查中 or 已录入待审核. The row,
+    its evidence, referrals and rectifications stay; it is shown struck through and counts nowhere any
+    more (``Finding.objects.counted()``). Refused after review: then only a correction published
+    through the portal changes findings (``correct_findings``). Audited as ``finding.void``; sends
+    ``finding_corrected``."""
+    _may_void(actor, finding.inspection)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionRefused("请填写作废理由")
+    inspection = _locked(finding.inspection)
+    finding = Finding.objects.select_for_update().select_related("violation_type").get(pk=finding.pk)
+    if inspection.status in (InspectionStatus.REVIEWED, InspectionStatus.PUBLISHED):
+        raise ActionRefused("检查结果已审核，问题不能再作废；如需更正，请在公示后由公示人员发布更正")
+    _expect(inspection, InspectionStatus.NOTIFIED, InspectionStatus.RECORDED)
+    if finding.voided_at is not None:
+        raise ActionRefused(f"该问题已于 {timezone.localtime(finding.voided_at):%Y-%m-%d %H:%M} 作废")
+    finding.voided_at, finding.voided_by, finding.void_reason = timezone.now(), _user(actor), reason
+    finding.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    record(actor, "finding.void", finding, before={"voided": False}, after={
+        "voided": True, "inspection": inspection.pk, "act_code": finding.act_code, "amount": finding.amount,
+        "status": inspection.status,
+    }, reason=reason)
+    signals.finding_corrected.send(sender=Finding, finding=finding, user=actor, reason=reason)
+    return finding
+
+
+#: Fields of a finding a published correction may change (besides voiding it).
+CORRECTABLE_FINDING_FIELDS = ("description", "amount", "refund_amount", "penalty_amount")
+
+
+@action
+def correct_findings(
+    actor: Any, inspection: Inspection, changes: dict[int, dict[str, Any]], reason: str, *, version: int,
+) -> list[FindingCorrection]:
+    """Change findings of a published inspection as part of a published correction (更正).
+
+    ``changes`` maps finding ids to ``{"void": True}`` or to new values of
+    :data:`CORRECTABLE_FINDING_FIELDS` (keys left out keep their value; ``None``/"" clears a refund or
+    penalty amount). ``version`` is the publication version that publishes the change. Each changed
+    finding gets a :class:`FindingCorrection` row with its values before and after (the finding row holds
+    the corrected values; earlier publications keep their snapshots) and ``finding_corrected`` is sent,
+    so credit supersedes or withdraws the records made from it. Needs ``publish`` in the inspecting
+    area; ``portal.actions.correct`` calls it inside its own action. Returns the rows made (none when
+    nothing changed)."""
+    require(actor, "publish", inspection.region_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionRefused("请填写更正原因")
+    inspection = _locked(inspection)
+    if inspection.status != InspectionStatus.PUBLISHED:
+        raise ActionRefused("只有已公示的检查结果才能通过发布更正修改问题")
+    rows = {f.pk: f for f in Finding.objects.select_for_update().filter(inspection=inspection)
+            .select_related("violation_type").order_by("id")}
+    numbers = {pk: n for n, pk in enumerate((pk for pk, f in rows.items() if f.voided_at is None), start=1)}
+    now = timezone.now()
+    made = []
+    for key in sorted(changes, key=lambda k: int(k)):
+        change, pk = changes[key] or {}, int(key)
+        finding = rows.get(pk)
+        if finding is None:
+            raise ActionRefused(f"问题 {pk} 不属于该检查")
+        label = f"第 {numbers.get(pk, '?')} 个问题（{finding.violation_type.name}）"
+        if finding.voided_at is not None:
+            raise ActionRefused(f"{label}已作废，不能再更正")
+        unknown = sorted(set(change) - {"void", *CORRECTABLE_FINDING_FIELDS})
+        if unknown:
+            raise ActionRefused(f"{label}：不能更正的内容 {'、'.join(unknown)}")
+        before, after = _apply_finding_change(finding, change, label, reason, actor, now)
+        if not after:
+            continue
+        finding.save()
+        record(actor, "finding.correct", finding, before=before, after=after, reason=reason)
+        row = FindingCorrection.objects.create(
+            finding=finding, version=version, voided=bool(after.get("voided")), before=before, after=after,
+            reason=reason, corrected_by=_user(actor), corrected_at=now,
+        )
+        record(actor, "finding.correction.create", row, after={
+            "finding": finding.pk, "inspection": inspection.pk, "version": version, "before": before,
+            "after": after,
+        }, reason=reason)
+        signals.finding_corrected.send(sender=Finding, finding=finding, user=actor, reason=reason)
+        made.append(row)
+    return made
+
+
+def _apply_finding_change(
+    finding: Finding, change: dict[str, Any], label: str, reason: str, actor: Any, now: dt.datetime,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Set the corrected values on ``finding`` (unsaved); return the changed fields before and after."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    if change.get("void"):
+        finding.voided_at, finding.voided_by, finding.void_reason = now, _user(actor), reason
+        return {"voided": False}, {"voided": True}
+    if "description" in change:
+        text = str(change["description"] or "").strip()
+        if not text:
+            raise ActionRefused(f"{label}：请填写问题描述")
+        if text != finding.description:
+            before["description"], after["description"] = finding.description, text
+            finding.description = text
+    for name, what, required in (("amount", "涉及金额", True), ("refund_amount", "责令退回金额", False),
+                                 ("penalty_amount", "罚款金额", False)):
+        if name not in change:
+            continue
+        value = _money(change[name], f"{label}的{what}", required=required)
+        if value != getattr(finding, name):
+            before[name], after[name] = _money_text(getattr(finding, name)), _money_text(value)
+            setattr(finding, name, value)
+    lenient = finding.decided_treatment in (Treatment.NO_PENALTY, Treatment.FIRST_OFFENCE)
+    if finding.penalty_amount and lenient:
+        raise ActionRefused(f"{label}：处理方式为“{finding.decided_treatment}”时不能填写罚款金额")
+    if finding.penalty_executed and not finding.penalty_amount:
+        raise ActionRefused(f"{label}：罚款已执行，不能删除罚款金额")
+    return before, after
+
+
+@action
 def add_evidence(
     actor: Any, inspection: Inspection, uploaded_file: Any, kind: str, captured_at: dt.datetime | None = None,
     finding: Finding | None = None, note: str = "",
@@ -406,6 +570,7 @@ def add_evidence(
     _may_work(actor, inspection)
     if finding is not None and finding.inspection_id != inspection.pk:
         raise ActionRefused("所选问题不属于该检查")
+    _not_voided(finding)
     try:
         checked = evidence_files.check(uploaded_file, kind)
     except evidence_files.EvidenceRejected as exc:
@@ -430,6 +595,7 @@ def add_evidence(
     return ev
 
 
+@action
 def record_result(
     actor: Any, inspection: Inspection, result_type: str, summary: str, handling: str, ended_on: dt.date,
     confirmed_by_name: str, signature: Evidence | None = None,
@@ -450,7 +616,7 @@ def record_result(
         _expect(inspection, InspectionStatus.NOTIFIED)
         if inspection.started_on and ended_on < inspection.started_on:
             raise ActionRefused(f"检查结束日期早于开始日期（{inspection.started_on}）")
-        findings = inspection.findings.count()
+        findings = inspection.findings.counted().count()
         if findings and result_type == ResultType.NO_PROBLEM:
             raise ActionRefused(f"已登记 {findings} 个问题，检查结果不能是“未发现问题”")
         if not findings and result_type in (ResultType.CORRECTED, ResultType.PENDING):
@@ -490,6 +656,7 @@ def record_result(
     return inspection
 
 
+@action
 def review(actor: Any, inspection: Inspection, approve: bool, note: str = "") -> Inspection:
     """Approve (→ reviewed, signal ``inspection_reviewed``) or send back (→ notified, note required).
 
@@ -502,10 +669,13 @@ def review(actor: Any, inspection: Inspection, approve: bool, note: str = "") ->
         if inspection.recorded_by_id is not None and inspection.recorded_by_id == getattr(actor, "pk", None):
             raise ActionRefused("审核人不能是该检查结果的录入人，请由另一名人员审核")
         if approve:
-            undecided = [str(i) for i, f in enumerate(inspection.findings.order_by("id"), start=1)
-                         if not f.decided_treatment]
+            counted = list(inspection.findings.counted().order_by("id"))
+            undecided = [str(i) for i, f in enumerate(counted, start=1) if not f.decided_treatment]
             if undecided:
                 raise ActionRefused(f"第 {'、'.join(undecided)} 个问题尚未作出处理决定，不能审核通过")
+            if not counted and inspection.result_type in (ResultType.CORRECTED, ResultType.PENDING):
+                raise ActionRefused(f"登记的问题均已作废，检查结果不能是“{inspection.get_result_type_display()}”，"
+                                    "请退回检查组修改检查结果")
             inspection.status = InspectionStatus.REVIEWED
             inspection.reviewed_by, inspection.reviewed_at = _user(actor), timezone.now()
             inspection.review_note = note
@@ -526,6 +696,7 @@ def review(actor: Any, inspection: Inspection, approve: bool, note: str = "") ->
 # Referrals and rectification
 
 
+@action
 def refer(
     actor: Any, inspection: Inspection, agency: str, reason: str, *, agency_name: str = "",
     document_number: str = "", finding: Finding | None = None, referred_at: dt.datetime | None = None,
@@ -539,6 +710,7 @@ def refer(
         raise ActionRefused("请填写移交理由")
     if finding is not None and finding.inspection_id != inspection.pk:
         raise ActionRefused("所选问题不属于该检查")
+    _not_voided(finding)
     with transaction.atomic():
         inspection = _locked(inspection)
         if inspection.status == InspectionStatus.PLANNED:
@@ -555,10 +727,16 @@ def refer(
     return ref
 
 
+@action
 def record_referral_receipt(
     actor: Any, referral: Referral, receipt_at: dt.datetime | None, note: str = "", receipt: Evidence | None = None,
+    *, file: Any = None,
 ) -> Referral:
-    """The receiving authority's receipt (回执)."""
+    """The receiving authority's receipt (回执), optionally with its scanned ``file``.
+
+    One action: the uploaded file becomes a receipt evidence row in the same transaction, so a refusal
+    (already receipted, no permission) leaves neither the row nor the file.
+    """
     _may_decide(actor, referral.inspection)
     if receipt is not None and receipt.inspection_id != referral.inspection_id:
         raise ActionRefused("回执文件不属于该检查")
@@ -566,6 +744,8 @@ def record_referral_receipt(
         referral = Referral.objects.select_for_update().get(pk=referral.pk)
         if referral.receipt_at is not None:
             raise ActionRefused("该移交已登记回执")
+        if file is not None:
+            receipt = add_evidence(actor, referral.inspection, file, EvidenceKind.RECEIPT, None, note="移交回执")
         referral.receipt_at = receipt_at or timezone.now()
         referral.receipt_note = (note or "").strip()
         referral.receipt = receipt
@@ -577,6 +757,7 @@ def record_referral_receipt(
     return referral
 
 
+@action
 def order_rectification(
     actor: Any, inspection: Inspection, requirement: str, due_date: dt.date | None = None,
     finding: Finding | None = None,
@@ -592,6 +773,7 @@ def order_rectification(
         raise ActionRefused("整改期限不能早于今天")
     if finding is not None and finding.inspection_id != inspection.pk:
         raise ActionRefused("所选问题不属于该检查")
+    _not_voided(finding)
     with transaction.atomic():
         inspection = _locked(inspection)
         if inspection.status == InspectionStatus.PLANNED:
@@ -606,6 +788,7 @@ def order_rectification(
     return rect
 
 
+@action
 def submit_rectification(
     actor: Any, rect: Rectification, completion_note: str, evidence: list[Evidence] | None = None,
 ) -> Rectification:
@@ -633,6 +816,7 @@ def submit_rectification(
     return rect
 
 
+@action
 def close_rectification(actor: Any, rect: Rectification, approve: bool = True, note: str = "") -> Rectification:
     """A reviewer other than the submitter closes (销号) the rectification or sends it back."""
     _may_decide(actor, rect.inspection)

@@ -4,7 +4,8 @@
 
 - ``/api/inspections/`` list and detail (scoped like the pages: area, and for inspector-role users
   only their teams'), with ``POST …/{id}/notify/``, ``draft/``, ``checklist/``, ``record/``, ``review/``;
-- ``/api/findings/`` list, detail, create (the recommendation is made on create), ``POST …/{id}/decide/``;
+- ``/api/findings/`` list, detail, create (the recommendation is made on create), ``POST …/{id}/decide/``,
+  ``POST …/{id}/void/`` (作废 before review, with a reason);
 - ``/api/evidence/`` list, detail, multipart create (type by content, SHA-256 returned);
 - ``/api/referrals/`` list, detail, create, ``POST …/{id}/receipt/``;
 - ``/api/rectifications/`` list, detail, create, ``POST …/{id}/submit/``, ``POST …/{id}/close/``.
@@ -51,6 +52,7 @@ from .serializers import (
     ReferralInput,
     ReferralSerializer,
     ReviewInput,
+    VoidInput,
 )
 
 _REFUSED = OpenApiResponse(description="操作被拒绝（状态不符、审核人与录入人相同、缺少理由等），detail 为中文说明")
@@ -160,6 +162,9 @@ class FindingViewSet(_Scoped, mixins.CreateModelMixin):
     filterset_fields = ["inspection", "decided_treatment", "recommended_treatment"]
     required_action = "inspect"
 
+    def get_queryset(self) -> Any:
+        return super().get_queryset().select_related("violation_type").prefetch_related("corrections")
+
     @extend_schema(request=FindingInput, responses={201: FindingSerializer, 400: _REFUSED})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _input(request, FindingInput)
@@ -180,6 +185,18 @@ class FindingViewSet(_Scoped, mixins.CreateModelMixin):
             refund_amount=data.get("refund_amount"), penalty_amount=data.get("penalty_amount"),
             penalty_executed=data.get("penalty_executed", False),
             penalty_decision_number=data.get("penalty_decision_number", "")), lambda f: FindingSerializer(f).data)
+
+    @extend_schema(
+        request=VoidInput, responses={200: FindingSerializer, 400: _REFUSED},
+        summary="作废问题（审核前）",
+        description="检查组（录入人）或审核人在审核通过前作废误录（如重复登记）的问题，须填写理由。问题记录和证据保留，"
+                    "标注为已作废，不再计入问题数、金额、处理建议的历史次数和信用记录。审核通过后不能作废，只能在公示后发布更正。",
+    )
+    @action(detail=True, methods=["post"], required_action="inspect")
+    def void(self, request: Request, pk: str) -> Response:
+        finding, data = self.get_object(), _input(request, VoidInput)
+        return _run(lambda: actions.void_finding(request.user, finding, data["reason"]),
+                    lambda f: FindingSerializer(f).data)
 
 
 class EvidenceViewSet(_Scoped, mixins.CreateModelMixin):

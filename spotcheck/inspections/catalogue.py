@@ -130,15 +130,15 @@ def save_row(actor: Any, obj: Any) -> Any:
     ``obj`` is the instance a validated form built; the stored row is locked and read again for
     "before" so that the event shows what was replaced. Nothing is written when nothing changed.
     """
-    from django.db import transaction
 
     from spotcheck.accounts.scope import require
     from spotcheck.audit.actions import record
+    from spotcheck.base.transactions import atomic_action
     from spotcheck.directory.actions import snapshot  # every concrete field, timestamps aside
 
     require(actor, "admin")
     name = type(obj).__name__
-    with transaction.atomic():
+    with atomic_action():
         before = None
         if obj.pk is not None:
             before = snapshot(type(obj).objects.select_for_update().get(pk=obj.pk))

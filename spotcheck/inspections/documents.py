@@ -11,6 +11,7 @@
 
 A document whose number is not yet assigned (告知书 before ``notify``, 结果告知书 before
 ``record_result``) is a draft: the 文号 shows the policy format with a blank serial.
+Voided findings (作废) are left out of every document; a corrected finding shows its corrected values.
 """
 
 from __future__ import annotations
@@ -312,7 +313,7 @@ def record_document(inspection: Inspection) -> Document:
     else:
         doc.paragraph("本次检查未生成检查表条目。")
     doc.heading("发现的问题")
-    findings = list(inspection.findings.select_related("violation_type").order_by("id"))
+    findings = list(inspection.findings.counted().select_related("violation_type").order_by("id"))
     if findings:
         doc.paragraph(f"检查发现问题 {len(findings)} 项，涉及金额合计 "
                       f"{money(sum((f.amount for f in findings), Decimal('0')))} 元：", keep_with_next=True)
@@ -373,7 +374,7 @@ def result_document(inspection: Inspection) -> Document:
     if inspection.result_summary:
         doc.paragraph(inspection.result_summary)
 
-    findings = list(inspection.findings.select_related("violation_type").order_by("id"))
+    findings = list(inspection.findings.counted().select_related("violation_type").order_by("id"))
     doc.heading("发现的问题及处理")
     if findings:
         doc.paragraph(f"检查发现问题 {len(findings)} 项，涉及医疗保障基金 "

@@ -80,7 +80,7 @@ class EvidenceForm(_Form):
     def __init__(self, *args: Any, inspection: Inspection | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if inspection is not None:
-            self.fields["finding"].queryset = inspection.findings.all()
+            self.fields["finding"].queryset = inspection.findings.counted()
         self.fields["finding"].label_from_instance = lambda f: f"{f.violation_type.name}（{f.amount} 元）"
 
 
@@ -112,6 +112,11 @@ class DecideForm(_Form):
     penalty_decision_number = forms.CharField(label="处罚决定书文号", required=False, max_length=60)
 
 
+class VoidForm(_Form):
+    reason = forms.CharField(label="作废理由", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": "请填写作废理由"})
+
+
 class ReviewForm(_Form):
     decision = forms.ChoiceField(label="审核结论", choices=[("approve", "审核通过"), ("reject", "退回修改")],
                                  widget=forms.RadioSelect)
@@ -128,7 +133,7 @@ class ReferralForm(_Form):
     def __init__(self, *args: Any, inspection: Inspection | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if inspection is not None:
-            self.fields["finding"].queryset = inspection.findings.all()
+            self.fields["finding"].queryset = inspection.findings.counted()
         self.fields["finding"].label_from_instance = lambda f: f"{f.violation_type.name}（{f.amount} 元）"
 
 
@@ -148,7 +153,7 @@ class RectificationForm(_Form):
     def __init__(self, *args: Any, inspection: Inspection | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if inspection is not None:
-            self.fields["finding"].queryset = inspection.findings.all()
+            self.fields["finding"].queryset = inspection.findings.counted()
         self.fields["finding"].label_from_instance = lambda f: f"{f.violation_type.name}（{f.amount} 元）"
 
 

@@ -133,7 +133,7 @@ def earlier_same_act_count(
     ``lenience.first_offence_lookback_months`` on ``before``.
 
     ``exclude``: the finding being assessed; it and the other findings of its own inspection (found
-    at the same time, so not *earlier*) are left out.
+    at the same time, so not *earlier*) are left out. Voided findings (作废) never count.
     """
     from .models import Finding
 
@@ -146,7 +146,8 @@ def earlier_same_act_count(
         inspection__created_at__date__gte=start,
         inspection__created_at__date__lt=before,
     )
-    qs = Finding.objects.filter(in_window, inspection__institution_id=institution_id, act_code=act_code)
+    qs = Finding.objects.counted().filter(in_window, inspection__institution_id=institution_id,
+                                          act_code=act_code)
     if exclude is not None:
         if exclude.pk is not None:
             qs = qs.exclude(pk=exclude.pk)

@@ -254,9 +254,25 @@ class Treatment(models.TextChoices):
     STATUTORY = "依法处罚", "依法处罚"
 
 
+class FindingQuerySet(ScopedQuerySet):
+    def counted(self) -> FindingQuerySet:
+        """Findings that count: not voided (作废). Counts, amounts, lenience history, review, documents,
+        publication snapshots and credit records use only these."""
+        return self.filter(voided_at__isnull=True)
+
+
+FindingManager = models.Manager.from_queryset(FindingQuerySet)
+
+
 class Finding(models.Model):
     """A problem found: violation type with its 条例 article, amount (元), evidence, on-site correction,
-    the product's recommendation (kept as made) and the person's decision."""
+    the product's recommendation (kept as made) and the person's decision.
+
+    A finding is never deleted. Before review the recorder or the reviewer may void (作废) it with a
+    reason (``voided_at``/``voided_by``/``void_reason``): the row and its evidence stay, shown struck
+    through, and it no longer counts anywhere (``Finding.objects.counted()``). After publication only a
+    published correction changes a finding; each change is a :class:`FindingCorrection` row that keeps
+    the values before it."""
 
     inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, related_name="findings")
     violation_type = models.ForeignKey(
@@ -292,8 +308,15 @@ class Finding(models.Model):
     )
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
 
+    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name="作废人",
+    )
+    void_reason = models.TextField("作废理由", blank=True, default="")
+
     scope_field = "inspection__region__code"
-    objects = ScopedManager()
+    objects = FindingManager()
 
     class Meta:
         ordering = ["inspection_id", "id"]
@@ -306,6 +329,72 @@ class Finding(models.Model):
     @property
     def audit_region_code(self) -> str:
         return self.inspection.region_id
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
+
+
+class FindingCorrection(models.Model):
+    """One change of a finding made by a published correction (更正) after publication. Append-only.
+
+    ``before`` and ``after`` hold the changed fields (amounts as strings with 2 decimals, ``voided``)
+    as they were before and after; ``version`` is the publication version that published the change.
+    The published snapshots themselves are never changed: the earlier version keeps what it showed."""
+
+    finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="corrections",
+                                verbose_name="问题")
+    version = models.PositiveSmallIntegerField("公示版本", help_text="发布该更正的公示版本号")
+    voided = models.BooleanField("作废", default=False)
+    before = models.JSONField("更正前", default=dict)
+    after = models.JSONField("更正后", default=dict)
+    reason = models.TextField("更正原因")
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name="更正人",
+    )
+    corrected_at = models.DateTimeField("更正时间")
+
+    scope_field = "finding__inspection__region__code"
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["finding_id", "corrected_at", "id"]
+        verbose_name = "问题更正"
+        verbose_name_plural = "问题更正"
+
+    #: Labels of the fields a correction may change, in display order.
+    LABELS = {"description": "问题描述", "amount": "涉及金额", "refund_amount": "责令退回金额",
+              "penalty_amount": "罚款金额"}
+
+    def __str__(self) -> str:
+        return f"{self.finding} 第{self.version}版更正"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("问题更正记录只能追加，不能修改")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("问题更正记录只能追加，不能删除")
+
+    @property
+    def lines(self) -> list[str]:
+        """The change in plain Chinese, one line per field (``涉及金额：800.00 元 → 400.00 元``)."""
+        if self.voided:
+            return ["已作废"]
+
+        def shown(key: str, value: Any) -> str:
+            if value in (None, ""):
+                return "（空）"
+            return str(value) if key == "description" else f"{value} 元"
+
+        return [f"{label}：{shown(key, self.before.get(key))} → {shown(key, self.after.get(key))}"
+                for key, label in self.LABELS.items() if key in self.after]
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.finding.inspection.region_id
 
 
 class EvidenceKind(models.TextChoices):

@@ -14,6 +14,7 @@ from .models import (
     Evidence,
     EvidenceKind,
     Finding,
+    FindingCorrection,
     Inspection,
     Rectification,
     Referral,
@@ -56,8 +57,21 @@ class InspectionListSerializer(serializers.ModelSerializer):
         return display_status(obj)
 
 
+class FindingCorrectionSerializer(serializers.ModelSerializer):
+    lines = serializers.ListField(child=serializers.CharField(), read_only=True,
+                                  help_text="更正内容（中文，每项一行，如“涉及金额：800.00 元 → 400.00 元”）")
+
+    class Meta:
+        model = FindingCorrection
+        fields = ["id", "version", "voided", "before", "after", "lines", "reason", "corrected_by",
+                  "corrected_at"]
+        read_only_fields = fields
+
+
 class FindingSerializer(serializers.ModelSerializer):
     violation_name = serializers.CharField(source="violation_type.name", read_only=True)
+    voided = serializers.BooleanField(source="is_voided", read_only=True, help_text="已作废：不计入问题数和金额")
+    corrections = FindingCorrectionSerializer(many=True, read_only=True, help_text="公示后发布的更正（更正前后的值）")
 
     class Meta:
         model = Finding
@@ -65,7 +79,8 @@ class FindingSerializer(serializers.ModelSerializer):
                   "amount", "corrected_on_site", "circumstances", "earlier_same_act_count",
                   "recommended_treatment", "recommended_entry", "recommendation", "statutory_range",
                   "decided_treatment", "deviation_reason", "decided_by", "decided_at", "refund_amount",
-                  "penalty_amount", "penalty_executed", "penalty_decision_number", "created_by", "created_at"]
+                  "penalty_amount", "penalty_executed", "penalty_decision_number", "created_by", "created_at",
+                  "voided", "voided_at", "voided_by", "void_reason", "corrections"]
         read_only_fields = fields
 
 
@@ -163,6 +178,10 @@ class FindingInput(serializers.Serializer):
     corrected_on_site = serializers.BooleanField(required=False, default=False)
     circumstances = serializers.ListField(child=serializers.CharField(max_length=30), required=False, default=list,
                                           max_length=50)
+
+
+class VoidInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="作废理由（必填），如“重复登记”")
 
 
 class DecideInput(serializers.Serializer):

@@ -6,6 +6,9 @@
   or records a penalty and whether it was executed.
 - ``inspection_published(sender=Inspection, inspection, publication, user)``: sent by the portal when
   a result is published (or a correction supersedes it).
+- ``finding_corrected(sender=Finding, finding, user, reason)``: sent when a finding is voided (作废)
+  before review, or voided or changed (amounts, description) by a published correction; credit then
+  withdraws or supersedes the records made from it.
 """
 
 from django.dispatch import Signal
@@ -13,3 +16,4 @@ from django.dispatch import Signal
 inspection_reviewed = Signal()
 finding_decided = Signal()
 inspection_published = Signal()
+finding_corrected = Signal()

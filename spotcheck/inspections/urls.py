@@ -20,6 +20,7 @@ urlpatterns = [
     path("<int:pk>/checklist/", views.checklist, name="checklist"),
     path("<int:pk>/findings/", views.add_finding, name="finding-add"),
     path("<int:pk>/findings/<int:finding_id>/decide/", views.decide_finding, name="finding-decide"),
+    path("<int:pk>/findings/<int:finding_id>/void/", views.void_finding, name="finding-void"),
     path("<int:pk>/evidence/", views.add_evidence, name="evidence-add"),
     path("<int:pk>/result/", views.record_result, name="result"),
     path("<int:pk>/review/", views.review, name="review"),

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from spotcheck import policy
 from spotcheck.accounts.permissions import can
 from spotcheck.accounts.scope import require
+from spotcheck.base.transactions import atomic_action
 from spotcheck.draws.models import AssignmentMember, Draw, DrawStatus
 
 from . import actions, deadlines
@@ -42,6 +43,7 @@ from .forms import (
     ReferralForm,
     ResultForm,
     ReviewForm,
+    VoidForm,
     errors_text,
 )
 from .models import (
@@ -174,22 +176,31 @@ def mine(request: HttpRequest) -> HttpResponse:
     return render(request, "inspections/mine.html", {"groups": groups, "today": today, "has_number": bool(number)})
 
 
-def _detail_context(user: Any, insp: Inspection) -> dict[str, Any]:
+def _detail_context(user: Any, insp: Inspection, here: str = "detail") -> dict[str, Any]:
+    """What the record, detail and review pages share; ``here`` names the page (the void form returns to it)."""
     win = deadlines.window()
     _decorate([insp], win)
+    findings = list(insp.findings.select_related("violation_type", "decided_by", "created_by", "voided_by")
+                    .prefetch_related("evidence", "corrections"))
+    can_work = _can(actions._may_work, user, insp)
+    can_decide = can(user, "review") and user.in_scope(insp.region_id)
     return {
         "insp": insp,
+        "here": here,
         "team": list(insp.active_members()),
         "checklist": list(insp.checklist.select_related("check_item", "violation_type")),
-        "findings": list(insp.findings.select_related("violation_type", "decided_by", "created_by")
-                         .prefetch_related("evidence")),
+        "findings": findings,
+        "counted_findings": sum(1 for f in findings if f.voided_at is None),
+        "voided_findings": sum(1 for f in findings if f.voided_at is not None),
+        "can_void": (can_work or can_decide)
+        and insp.status in (InspectionStatus.NOTIFIED, InspectionStatus.RECORDED),
         "evidence": list(insp.evidence.select_related("uploaded_by", "finding")),
         "referrals": list(insp.referrals.select_related("finding", "referred_by", "receipt")),
         "rectifications": list(insp.rectifications.select_related("finding", "created_by", "closed_by",
                                                                   "submitted_by")),
         "outcomes": [c for c in ChecklistOutcome.choices if c[0]],
-        "can_work": _can(actions._may_work, user, insp),
-        "can_decide": can(user, "review") and user.in_scope(insp.region_id),
+        "can_work": can_work,
+        "can_decide": can_decide,
         "can_review": (insp.status == InspectionStatus.RECORDED and can(user, "review")
                        and user.in_scope(insp.region_id) and insp.recorded_by_id != user.pk),
     }
@@ -221,7 +232,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 def record_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The phone page of the team on site (375 px wide and up)."""
     insp = _get(request, pk)
-    ctx = _detail_context(request.user, insp)
+    ctx = _detail_context(request.user, insp, "record")
     if not ctx["can_work"]:
         raise PermissionDenied("您不在该机构的检查组中")
     ctx.update({
@@ -239,8 +250,10 @@ def record_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _run(request: HttpRequest, run: Callable[[], Any], done: str, back: str) -> HttpResponse:
+    """Run the step in one action transaction (an upload and the step it belongs to commit together)."""
     try:
-        run()
+        with atomic_action():
+            run()
     except actions.ActionRefused as exc:
         messages.error(request, exc.message)
     else:
@@ -365,10 +378,10 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("inspections:review", pk=insp.pk)
         messages.success(request, "审核通过" if approve else "已退回检查组修改")
         return redirect("inspections:detail", pk=insp.pk)
-    ctx = _detail_context(request.user, insp)
+    ctx = _detail_context(request.user, insp, "review")
     ctx["review_form"] = ReviewForm()
-    ctx["decide_forms"] = [
-        (f, DecideForm(prefix=f"f{f.pk}", initial={
+    ctx["decide_forms"] = [  # a voided finding is shown without a form: it needs no decision
+        (f, None if f.voided_at else DecideForm(prefix=f"f{f.pk}", initial={
             "treatment": f.decided_treatment or f.recommended_treatment or "依法处罚",
             "deviation_reason": f.deviation_reason, "refund_amount": f.refund_amount,
             "penalty_amount": f.penalty_amount, "penalty_executed": f.penalty_executed,
@@ -393,6 +406,21 @@ def decide_finding(request: HttpRequest, pk: int, finding_id: int) -> HttpRespon
         request.user, finding, d["treatment"], d["deviation_reason"], refund_amount=d["refund_amount"],
         penalty_amount=d["penalty_amount"], penalty_executed=d["penalty_executed"],
         penalty_decision_number=d["penalty_decision_number"]), "处理决定已保存", back)
+
+
+@login_required
+@require_POST
+def void_finding(request: HttpRequest, pk: int, finding_id: int) -> HttpResponse:
+    """作废 a finding before review (recorder or reviewer), with a reason."""
+    insp = _get(request, pk)
+    finding = get_object_or_404(insp.findings.all(), pk=finding_id)
+    form = VoidForm(request.POST)
+    back = _back(request, insp, "inspections:detail") + f"#finding-{finding.pk}"
+    if not form.is_valid():
+        messages.error(request, "未能作废问题：" + errors_text(form))
+        return redirect(back)
+    return _run(request, lambda: actions.void_finding(request.user, finding, form.cleaned_data["reason"]),
+                "问题已作废（保留记录，不再计入问题数和金额）", back)
 
 
 @login_required
@@ -423,10 +451,8 @@ def referral_receipt(request: HttpRequest, referral_id: int) -> HttpResponse:
     d = form.cleaned_data
 
     def run() -> Referral:
-        actions._may_decide(request.user, insp)
-        receipt = actions.add_evidence(request.user, insp, d["file"], EvidenceKind.RECEIPT, None,
-                                       note="移交回执") if d["file"] else None
-        return actions.record_referral_receipt(request.user, referral, d["receipt_at"], d["note"], receipt)
+        return actions.record_referral_receipt(request.user, referral, d["receipt_at"], d["note"],
+                                               file=d["file"] or None)
 
     return _run(request, run, "已登记回执", back)
 

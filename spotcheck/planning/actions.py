@@ -13,25 +13,33 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from spotcheck import policy
 from spotcheck.accounts.scope import require
-from spotcheck.audit.actions import record
+from spotcheck.audit.actions import record, record_deletions, record_rows
+from spotcheck.base.transactions import action
 from spotcheck.core.codes import fixmedins_region, region_contains, region_prefix
 from spotcheck.directory.actions import changed_fields, create, delete, snapshot, update
 from spotcheck.directory.models import Department, Institution
 
 from .io import ITEM_COLUMNS, SCOPE_CODE_COLUMN, ItemRow, check_codes
-from .models import DRAW_FIELDS, CheckItem, ItemList, Plan, Task, TeamSlot
+from .models import DRAW_FIELDS, CheckItem, ItemList, Plan, Task, TeamSlot, using_tasks
 from .ratios import RatioError, parse_ratio
 from .scope import clean_scope_filters, department_allowed, is_county
 from .tabular import ImportRejected, RowError
+
+
+class ActionRefused(ValidationError):
+    """A write refused with a clear Chinese message. A ``ValidationError`` (a message, or messages by
+    field), so forms show it and the API answers 400 as for any other validation error."""
 
 
 @dataclass(frozen=True)
@@ -60,14 +68,38 @@ _WRITE: dict[str, Any] = {"action": "plan", "exclude": _NOT_CLEANED}
 # 抽查事项清单 and its items
 
 
+@action
 def create_item_list(actor: Any, data: dict[str, Any], *, reason: str = "") -> ItemList:
     return create(actor, ItemList, data, reason=reason, **_WRITE)
 
 
+#: Item-list fields fixed once one of its items was used (备注 stays editable).
+LIST_FIXED_FIELDS = {"region_id": "发布区域", "year": "年度", "name": "清单名称", "issuer": "发布单位",
+                     "doc_number": "文号"}
+
+
+@action
 def update_item_list(actor: Any, item_list: ItemList, data: dict[str, Any], *, reason: str = "") -> bool:
+    """Change a list; False when nothing changed.
+
+    Once one of its items was used (``ItemList.is_used``) only 备注 may change: the name, year, area,
+    issuer and 文号 are what drawn tasks and the portal cite. A list is not versioned; a revised list
+    is a new list (e.g. next year's), so the refusal says so.
+    """
+    _require(actor, item_list.region_id)
+    probe = copy(item_list)
+    for key, value in data.items():
+        setattr(probe, key, value)
+    fixed = [label for key, label in LIST_FIXED_FIELDS.items() if getattr(probe, key) != getattr(item_list, key)]
+    if fixed and item_list.is_used():
+        raise ActionRefused(
+            f"清单“{item_list}”中的事项已被使用（已抽取的任务、检查记录或公示引用），不能再修改{'、'.join(fixed)}；"
+            "如需修订，请新建清单（例如下一年度的清单）。备注仍可修改。"
+        )
     return update(actor, item_list, data, reason=reason, **_WRITE)
 
 
+@action
 def delete_item_list(actor: Any, item_list: ItemList, *, reason: str) -> None:
     """Delete a list no plan and no task uses (its items go with it)."""
     _require(actor, item_list.region_id)
@@ -77,6 +109,7 @@ def delete_item_list(actor: Any, item_list: ItemList, *, reason: str) -> None:
         raise ValidationError("清单中的事项已被抽查任务引用，不能删除")
     before = {**snapshot(item_list), "items": [snapshot(i) for i in item_list.items.all()]}
     with transaction.atomic():
+        record_deletions(actor, "item.delete", item_list.items.all(), reason=reason)
         record(actor, "delete", item_list, before=before, reason=reason)
         item_list.delete()
 
@@ -95,30 +128,132 @@ def _apply_ratio(item: CheckItem) -> None:
     item.ratio_num, item.ratio_den = ratio.num, ratio.den
 
 
+def _check_item(item: CheckItem, replacing: CheckItem | None = None) -> None:
+    """Parse the ratio; 序号 must be free among the list's current items (``replacing`` aside)."""
+    _apply_ratio(item)
+    clash = CheckItem.objects.current().filter(item_list_id=item.item_list_id, seq=item.seq).exclude(pk=item.pk)
+    if replacing is not None:
+        clash = clash.exclude(pk=replacing.pk)
+    if item.seq is not None and clash.exists():
+        raise ValidationError({"seq": f"清单中已有序号为 {item.seq} 的事项"})
+
+
 def next_item_seq(item_list: ItemList) -> int:
-    return (item_list.items.aggregate(m=Max("seq"))["m"] or 0) + 1
+    return (item_list.items.current().aggregate(m=Max("seq"))["m"] or 0) + 1
 
 
+@action
 def create_item(actor: Any, item_list: ItemList, data: dict[str, Any], *, reason: str = "") -> CheckItem:
     """Add an item (序号 defaults to the next free one); the ratio is parsed from ``ratio_text``."""
-    data = {**data, "item_list": item_list}
+    data = {k: v for k, v in data.items() if k in _ITEM_INPUT}
+    data.update(item_list=item_list, created_by=_user(actor), created_at=timezone.now())
     if not data.get("seq"):
         data["seq"] = next_item_seq(item_list)
-    return create(actor, CheckItem, data, reason=reason, check=_apply_ratio, **_WRITE)
+    return create(actor, CheckItem, data, reason=reason, check=_check_item, **_WRITE)
 
 
-def update_item(actor: Any, item: CheckItem, data: dict[str, Any], *, reason: str = "") -> bool:
-    """Change an item within its list; ratio_num/ratio_den follow ``ratio_text``."""
-    data = {k: v for k, v in data.items() if k not in ("item_list", "item_list_id", "ratio_num", "ratio_den")}
-    return update(actor, item, data, reason=reason, check=_apply_ratio, **_WRITE)
+#: What a caller may set on an item (the ratio numbers follow 检查比例; the version fields are the action's).
+_ITEM_INPUT = tuple(f for f in CheckItem.VALUE_FIELDS if f not in ("ratio_num", "ratio_den"))
+
+
+def item_usage(item: CheckItem) -> str:
+    """Why ``item`` is read-only, e.g. "已被任务“2023年医保基金检查”使用" ("" when it is not used)."""
+    task = Task.objects.filter(items=item, pk__in=using_tasks()).order_by("pk").first()
+    if task is not None:
+        return f"已被任务“{task}”使用"
+    return "已用于检查记录" if CheckItem.objects.filter(pk=item.pk).used().exists() else ""
+
+
+def _value_diff(old: CheckItem, new: CheckItem) -> dict[str, Any]:
+    return {f: getattr(new, f) for f in CheckItem.VALUE_FIELDS if getattr(new, f) != getattr(old, f)}
+
+
+def _candidate(item: CheckItem, data: dict[str, Any]) -> CheckItem:
+    """An unsaved copy of ``item``'s values with ``data`` applied (the next version, if saved)."""
+    new = CheckItem(item_list=item.item_list, **{f: getattr(item, f) for f in CheckItem.VALUE_FIELDS})
+    for key, value in data.items():
+        setattr(new, key, value)
+    return new
+
+
+def _write_version(actor: Any, old: CheckItem, new: CheckItem, reason: str) -> CheckItem:
+    """Save ``new`` as the next version of ``old`` and retire ``old``; move draft tasks to ``new``.
+
+    ``old``'s values stay as they are; only its ``retired_at`` is set (recorded as ``item.retire``).
+    Tasks that use ``old`` (``models.using_tasks``) keep it; the others (drafts) move to ``new``.
+    """
+    now = timezone.now()
+    old.retired_at = now
+    old.save(update_fields=["retired_at"])
+    record(actor, "item.retire", old, before={"retired_at": None}, after={"retired_at": now}, reason=reason)
+    diff = _value_diff(old, new)
+    new.version, new.supersedes, new.change_reason = old.version + 1, old, reason[:200]
+    new.created_by, new.created_at = _user(actor), now
+    new.save()
+    record(actor, "item.version", new, before={k: getattr(old, k) for k in diff},
+           after={**diff, "version": new.version, "supersedes": old.pk}, reason=reason)
+    for task in Task.objects.filter(items=old).exclude(pk__in=using_tasks()).order_by("pk"):
+        before = sorted(task.items.values_list("pk", flat=True))
+        task.items.remove(old)
+        task.items.add(new)
+        record(actor, "update", task, before={"items": before},
+               after={"items": sorted(task.items.values_list("pk", flat=True))},
+               reason=f"抽查事项“{old}”更新为版本 {new.version}：{reason}")
+    return new
+
+
+@action
+def update_item(actor: Any, item: CheckItem, data: dict[str, Any], *, reason: str = "") -> CheckItem:
+    """Change an item; returns the row that holds the values afterwards. ``ratio_num``/``ratio_den``
+    follow ``ratio_text``; ``data["change_reason"]`` is the 修改原因.
+
+    An unused item is changed in place (``item`` is returned; the reason, if any, goes to the audit
+    event). A used item (``CheckItem.is_used``) is never changed: when ``data`` changes a value a new
+    version is created and returned (see :func:`_write_version`), which needs a 修改原因
+    (``ActionRefused({"change_reason": …})`` without one). A superseded version cannot be changed.
+    """
+    _require(actor, item.item_list.region_id)
+    data = dict(data)
+    change_reason = str(data.pop("change_reason", "") or "").strip()
+    data = {k: v for k, v in data.items() if k in _ITEM_INPUT}
+    locked = CheckItem.objects.select_for_update().select_related("item_list").get(pk=item.pk)
+    if locked.retired_at is not None:
+        raise ActionRefused(f"抽查事项“{locked}”的版本 {locked.version} 已被新版本取代，历史版本不能修改，请修改最新版本")
+    usage = item_usage(locked)
+    if not usage:
+        update(actor, item, data, reason=change_reason or reason, check=_check_item, **_WRITE)
+        return item
+    new = _candidate(locked, data)
+    errors: dict[str, list[str]] = {}
+    try:
+        new.full_clean(exclude=["created_by"], validate_constraints=False)
+        _check_item(new, replacing=locked)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    if not errors and not _value_diff(locked, new):
+        return locked
+    if not change_reason:
+        errors.setdefault("change_reason", []).append(
+            f"抽查事项“{locked}”{usage}，不能直接修改：保存后将生成新版本（版本 {locked.version + 1}），"
+            "原版本保持不变。请填写修改原因"
+        )
+    if errors:
+        raise ActionRefused(errors)
+    return _write_version(actor, locked, new, change_reason)
 
 
 def _check_item_unused(item: CheckItem) -> None:
+    if item.retired_at is not None:
+        raise ActionRefused(f"抽查事项“{item}”的版本 {item.version} 是历史版本，不能删除")
+    usage = item_usage(item)
+    if usage:
+        raise ActionRefused(f"抽查事项“{item}”{usage}，不能删除")
     task = Task.objects.filter(items=item).first()
     if task is not None:
         raise ValidationError(f"抽查事项“{item}”已被任务“{task}”引用，不能删除")
 
 
+@action
 def delete_item(actor: Any, item: CheckItem, *, reason: str) -> None:
     delete(actor, item, reason=reason, action="plan", check=_check_item_unused)
 
@@ -126,14 +261,23 @@ def delete_item(actor: Any, item: CheckItem, *, reason: str) -> None:
 _COLUMN_OF = {attr: column for column, attr in ITEM_COLUMNS.items()} | {"ratio_num": "检查比例", "ratio_den": "检查比例"}
 
 
-def import_items(actor: Any, item_list: ItemList, rows: Sequence[ItemRow], *, reason: str = "Excel 导入") -> dict[str, int]:
-    """Make the list's items equal to ``rows`` (matched by 序号), all or nothing.
+@action
+def import_items(
+    actor: Any, item_list: ItemList, rows: Sequence[ItemRow], *, reason: str = "Excel 导入", change_reason: str = "",
+) -> dict[str, int]:
+    """Make the list's current items equal to ``rows`` (matched by 序号), all or nothing.
 
-    Items missing from the file are deleted unless a task uses them (then the file is refused).
-    Returns counts ``created``/``updated``/``deleted``/``unchanged``; raises :class:`ImportRejected`.
+    Items missing from the file are deleted unless a task uses them (then the file is refused). A row
+    that changes a used item (``CheckItem.is_used``) makes a new version of it (as ``update_item``)
+    with ``change_reason``; without one the file is refused, naming the row and the changed columns.
+    Returns counts ``created``/``updated``/``versioned``/``deleted``/``unchanged``; raises
+    :class:`ImportRejected`.
     """
     _require(actor, item_list.region_id)
-    existing = {item.seq: item for item in item_list.items.all()}
+    change_reason = change_reason.strip()
+    current = item_list.items.current()
+    existing = {item.seq: item for item in current}
+    used = set(current.used().values_list("pk", flat=True))
     in_file = {row.data["seq"] for row in rows}
     errors: list[RowError] = []
     removed = [item for seq, item in sorted(existing.items()) if seq not in in_file]
@@ -141,38 +285,51 @@ def import_items(actor: Any, item_list: ItemList, rows: Sequence[ItemRow], *, re
         task = Task.objects.filter(items=item).first()
         if task is not None:
             errors.append(RowError(0, "序号", f"第 {item.seq} 项“{item.name}”已被任务“{task}”引用，文件中不能删去"))
-    writes: list[tuple[CheckItem, dict[str, Any] | None]] = []
+    writes: list[tuple[CheckItem | None, CheckItem]] = []  # (existing item or None, new values)
     for row in rows:
-        item = existing.get(row.data["seq"]) or CheckItem(item_list=item_list)
-        before = snapshot(item) if item.pk else None
-        for attr, value in row.data.items():
-            setattr(item, attr, value)
+        old = existing.get(row.data["seq"])
+        item = _candidate(old, row.data) if old else CheckItem(item_list=item_list, **row.data)
         try:
             item.full_clean(validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             for attr, messages in exc.message_dict.items():
                 errors.extend(RowError(row.row, _COLUMN_OF.get(attr, attr), m) for m in messages)
-        writes.append((item, before))
+            continue
+        if old is not None and old.pk in used and _value_diff(old, item) and not change_reason:
+            columns = dict.fromkeys(_COLUMN_OF.get(attr, attr) for attr in _value_diff(old, item))
+            errors.extend(
+                RowError(row.row, column, f"第 {old.seq} 项“{old.name}”{item_usage(old)}，修改会生成新版本，"
+                                          "请填写修改原因后重新导入")
+                for column in columns
+            )
+        writes.append((old, item))
     if errors:
         raise ImportRejected(errors)
-    counts = {"created": 0, "updated": 0, "deleted": len(removed), "unchanged": 0}
+    counts = {"created": 0, "updated": 0, "versioned": 0, "deleted": len(removed), "unchanged": 0}
     with transaction.atomic():
         for item in removed:
-            record(actor, "delete", item, before=snapshot(item), reason=reason)
+            record(actor, "delete", item, before=snapshot(item), reason=reason, deleted=True)
             item.delete()
-        for item, before in writes:
-            if before is None:
+        for old, item in writes:
+            if old is None:
+                item.created_by, item.created_at = _user(actor), timezone.now()
                 item.save()
                 record(actor, "create", item, after=snapshot(item), reason=reason)
                 counts["created"] += 1
                 continue
-            diff = changed_fields(before, snapshot(item))
+            diff = _value_diff(old, item)
             if not diff:
                 counts["unchanged"] += 1
-                continue
-            item.save()
-            record(actor, "update", item, before={k: before[k] for k in diff}, after=diff, reason=reason)
-            counts["updated"] += 1
+            elif old.pk in used:
+                _write_version(actor, old, item, change_reason)
+                counts["versioned"] += 1
+            else:
+                before = {k: getattr(old, k) for k in diff}
+                for key, value in diff.items():
+                    setattr(old, key, value)
+                old.save()
+                record(actor, "update", old, before=before, after=diff, reason=change_reason or reason)
+                counts["updated"] += 1
     return counts
 
 
@@ -201,11 +358,13 @@ def _check_plan(actor: Any, plan: Plan) -> None:
         raise ValidationError(errors)
 
 
+@action
 def create_plan(actor: Any, data: dict[str, Any], *, reason: str = "") -> Plan:
     data = {**data, "created_by": _user(actor)}
     return create(actor, Plan, data, reason=reason, check=lambda p: _check_plan(actor, p), **_WRITE)
 
 
+@action
 def update_plan(actor: Any, plan: Plan, data: dict[str, Any], *, reason: str = "") -> bool:
     return update(actor, plan, data, reason=reason, check=lambda p: _check_plan(actor, p), **_WRITE)
 
@@ -215,6 +374,7 @@ def _check_plan_empty(plan: Plan) -> None:
         raise ValidationError("计划下还有任务，不能删除")
 
 
+@action
 def delete_plan(actor: Any, plan: Plan, *, reason: str) -> None:
     delete(actor, plan, reason=reason, action="plan", check=_check_plan_empty)
 
@@ -297,9 +457,14 @@ def _validate_task(
     plan = task.plan
     if task.period_start and task.period_start.year != plan.year:
         errors["period_start"].append(f"检查开始日期应在计划年度（{plan.year} 年）内")
+    kept = set(task.items.values_list("pk", flat=True)) if task.pk else set()
+    retired = set(CheckItem.objects.filter(pk__in=[i.pk for i in items], retired_at__isnull=False)
+                  .values_list("pk", flat=True))
     for item in items:
         if item.item_list_id != plan.item_list_id:
             errors["items"].append(f"抽查事项“{item}”不属于本计划依据的事项清单")
+        elif item.pk in retired and item.pk not in kept:
+            errors["items"].append(f"抽查事项“{item}”的版本 {item.version} 已被新版本取代，请选用最新版本")
     region_ok = task.region_id and "region" not in errors
     if region_ok and task.responsible_department_id and not department_allowed(
         task.responsible_department, task.region_id
@@ -339,13 +504,16 @@ def next_task_seq(plan: Plan) -> int:
     return (plan.tasks.aggregate(m=Max("seq"))["m"] or 0) + 1
 
 
-def _write_slots(task: Task, slots: Sequence[Slot]) -> None:
+def _write_slots(actor: Any, task: Task, slots: Sequence[Slot]) -> None:
+    record_deletions(actor, "task.slots.delete", task.slots.all())
     task.slots.all().delete()
-    TeamSlot.objects.bulk_create(
+    created = TeamSlot.objects.bulk_create(
         TeamSlot(task=task, department=s.department, count=s.count, order=i) for i, s in enumerate(slots)
     )
+    record_rows(actor, "task.slots.create", list(created), region_code=task.region_id)
 
 
+@action
 def create_task(
     actor: Any, plan: Plan, data: dict[str, Any], slots: Sequence[Slot], *, reason: str = ""
 ) -> Task:
@@ -369,7 +537,7 @@ def create_task(
         task.save()
         task.items.set(items)
         task.joint_departments.set(joint)
-        _write_slots(task, slots)
+        _write_slots(actor, task, slots)
         record(actor, "create", task, after=_task_state(task, items, joint, slots, []), reason=reason)
     return task
 
@@ -380,6 +548,7 @@ FIELD_LABELS = {
 }
 
 
+@action
 def update_task(
     actor: Any, task: Task, data: dict[str, Any], slots: Sequence[Slot] | None = None, *, reason: str = ""
 ) -> bool:
@@ -412,13 +581,14 @@ def update_task(
         task.items.set(items)
         task.joint_departments.set(joint)
         if "slots" in diff:
-            _write_slots(task, new_slots)
+            _write_slots(actor, task, new_slots)
         if clear_list:
             task.scope_list.clear()
         record(actor, "update", task, before={k: before[k] for k in diff}, after=diff, reason=reason)
     return True
 
 
+@action
 def set_scope_list(actor: Any, task: Task, codes: Sequence[tuple[int, str]], *, reason: str = "上传定向名单") -> int:
     """Make the task directed at exactly the institutions ``codes`` (``(row, fixmedins_code)``).
 
@@ -452,11 +622,13 @@ def set_scope_list(actor: Any, task: Task, codes: Sequence[tuple[int, str]], *, 
     return len(institutions)
 
 
+@action
 def delete_task(actor: Any, task: Task, *, reason: str) -> None:
     """Delete a draft task (a task with a draw is part of the record and stays)."""
     _require(actor, task.region_id)
     if task.has_draw:
         raise ValidationError(f"任务已进行抽取（{task.get_status_display()}），不能删除")
     with transaction.atomic():
+        record_deletions(actor, "task.slots.delete", task.slots.all(), reason=reason)
         record(actor, "delete", task, before=task_state(task), reason=reason)
         task.delete()

@@ -4,6 +4,12 @@ Same rules as the web pages: reads through ``visible_to`` (item lists and items:
 ancestor areas) or ``restrict`` (plans, tasks); writes need ``plan`` (``RolePermission`` with
 ``required_action``), fetch the row with ``restrict(user, "plan")`` (so another area's row, or a
 parent city's list, is a 404) and go through ``actions``.
+
+Items are versioned (see ``planning.models``): ``GET /items/`` lists every version (``?current=true``
+for the current ones), an item list nests its current items. ``PATCH``/``PUT`` of a used item
+(``used: true``) with a ``change_reason`` creates a new version and answers **201 Created** with it
+(its own ``id``, ``Location`` header); without ``change_reason`` it is a 400 naming that field. An
+unused item is changed in place (200). A superseded version (``is_current: false``) cannot change (400).
 """
 
 from __future__ import annotations
@@ -12,10 +18,14 @@ from typing import Any
 
 import django_filters as df
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models, transaction
-from rest_framework import serializers, viewsets
+from django.db import models
+from django.db.models import Prefetch
+from rest_framework import serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.routers import DefaultRouter
 
+from spotcheck.base.transactions import atomic_action
 from spotcheck.directory.filters import IdFilter, RegionPrefixFilter
 from spotcheck.directory.models import Department, Region
 
@@ -50,14 +60,26 @@ class ScopedPK(serializers.PrimaryKeyRelatedField):
 
 class CheckItemSerializer(serializers.ModelSerializer):
     item_list = ScopedPK(ItemList)
+    change_reason = serializers.CharField(
+        max_length=200, required=False, allow_blank=True,
+        help_text="修改原因：修改已使用的事项（used 为 true）时必填，修改将生成新版本；读取时为本版本的修改原因",
+    )
+    is_current = serializers.BooleanField(read_only=True, help_text="是否为最新版本")
+    used = serializers.BooleanField(source="is_used", read_only=True, help_text="是否已被使用（只读，修改将生成新版本）")
 
     class Meta:
         model = CheckItem
         fields = ["id", "item_list", "seq", "category", "name", "target", "target_kind", "item_type", "ratio_text",
-                  "ratio_num", "ratio_den", "frequency", "methods", "subjects", "basis"]
-        read_only_fields = ["ratio_num", "ratio_den"]
+                  "ratio_num", "ratio_den", "frequency", "methods", "subjects", "basis", "version", "supersedes",
+                  "is_current", "used", "change_reason", "retired_at", "created_at"]
+        read_only_fields = ["ratio_num", "ratio_den", "version", "supersedes", "retired_at", "created_at"]
         validators: list[Any] = []  # 序号 uniqueness is checked by the action (full_clean)
         extra_kwargs = {"seq": {"required": False}}
+
+
+def current_items() -> Prefetch:
+    """The current version of each item, with ``in_use``, as an item list's ``items``."""
+    return Prefetch("items", queryset=CheckItem.objects.current().with_used())
 
 
 class ItemListSerializer(serializers.ModelSerializer):
@@ -130,6 +152,7 @@ class ItemListFilter(df.FilterSet):
 class CheckItemFilter(df.FilterSet):
     item_list = IdFilter(field_name="item_list_id")
     item_type = df.CharFilter()
+    current = df.BooleanFilter(field_name="retired_at", lookup_expr="isnull", label="仅最新版本")
 
     class Meta:
         model = CheckItem
@@ -181,13 +204,13 @@ class _PlanningViewSet(viewsets.ModelViewSet):
 class ItemListViewSet(_PlanningViewSet):
     """抽查事项清单. Lists issued by the user's parent city or province are readable, not writable."""
 
-    queryset = ItemList.objects.select_related("region").prefetch_related("items")
+    queryset = ItemList.objects.select_related("region").prefetch_related(current_items())
     serializer_class = ItemListSerializer
     filterset_class = ItemListFilter
     delete_action = staticmethod(actions.delete_item_list)
 
     def read_queryset(self) -> models.QuerySet:
-        return ItemList.objects.visible_to(self.request.user).prefetch_related("items")
+        return ItemList.objects.visible_to(self.request.user).prefetch_related(current_items())
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = self.run(actions.create_item_list, self.request.user, serializer.validated_data,
@@ -199,24 +222,36 @@ class ItemListViewSet(_PlanningViewSet):
 
 
 class CheckItemViewSet(_PlanningViewSet):
-    """抽查事项 (one row of a list). ``ratio_num``/``ratio_den`` are derived from ``ratio_text``."""
+    """抽查事项 (one version of one row of a list). ``ratio_num``/``ratio_den`` are derived from
+    ``ratio_text``. Changing a used item creates a new version (201, see the module docstring)."""
 
-    queryset = CheckItem.objects.select_related("item_list")
+    queryset = CheckItem.objects.select_related("item_list").with_used()
     serializer_class = CheckItemSerializer
     filterset_class = CheckItemFilter
     delete_action = staticmethod(actions.delete_item)
 
     def read_queryset(self) -> models.QuerySet:
-        return CheckItem.objects.visible_to(self.request.user)
+        return CheckItem.objects.visible_to(self.request.user).with_used()
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
         item_list = data.pop("item_list")
+        data.pop("change_reason", None)
         serializer.instance = self.run(actions.create_item, self.request.user, item_list, data, reason=API_REASON)
 
     def perform_update(self, serializer: Any) -> None:
         data = {k: v for k, v in serializer.validated_data.items() if k != "item_list"}
-        self.run(actions.update_item, self.request.user, serializer.instance, data, reason=API_REASON)
+        item = self.run(actions.update_item, self.request.user, serializer.instance, data, reason=API_REASON)
+        serializer.instance = CheckItem.objects.with_used().select_related("item_list").get(pk=item.pk)
+
+    def update(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        """200 with the item changed in place, or 201 with the new version of a used item."""
+        response = super().update(request, *args, **kwargs)
+        new = response.data.get("id")
+        if response.status_code == status.HTTP_200_OK and str(new) != str(kwargs.get(self.lookup_field)):
+            response.status_code = status.HTTP_201_CREATED
+            response["Location"] = reverse("planning-item-detail", args=[new], request=request)
+        return response
 
 
 class PlanViewSet(_PlanningViewSet):
@@ -262,7 +297,7 @@ class TaskViewSet(_PlanningViewSet):
         if codes:
             data["directed"] = False  # the list makes it directed below
         user = self.request.user
-        with transaction.atomic():
+        with atomic_action():
             task = self.run(actions.create_task, user, plan, data, slots, reason=API_REASON)
             if codes:
                 self._set_list(task, codes)
@@ -273,7 +308,7 @@ class TaskViewSet(_PlanningViewSet):
         slots = data.pop("slots", None)
         codes = data.pop("scope_codes", None)
         task = serializer.instance
-        with transaction.atomic():
+        with atomic_action():
             if codes:
                 self._set_list(task, codes)
             self.run(actions.update_task, self.request.user, task, data,

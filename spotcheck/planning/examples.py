@@ -19,9 +19,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
 from spotcheck.accounts.permissions import can
+from spotcheck.base.transactions import atomic_action
 from spotcheck.directory.models import Department
 
 from . import actions
@@ -295,7 +295,7 @@ def load_examples(actor: Any, year: int = 2023) -> LoadReport:
         years = "、".join(str(y) for y in sorted({ex.year for ex in ITEM_LISTS}))
         raise ValidationError(f"没有 {year} 年度的示例（现有：{years}）")
     report = LoadReport()
-    with transaction.atomic():
+    with atomic_action():
         for ex in lists:
             if _may_write(actor, ex.region):
                 _load_list(actor, ex, report)

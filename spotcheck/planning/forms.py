@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from spotcheck.core.codes import region_prefix
 from spotcheck.directory.models import Department, Region
@@ -34,22 +35,48 @@ def apply_errors(form: forms.BaseForm, exc: ValidationError, aliases: dict[str, 
 
 
 class ItemListForm(forms.ModelForm):
+    """``locked`` (a list whose items were used): only 备注 can change, the other fields are shown disabled."""
+
     class Meta:
         model = ItemList
         fields = ["region", "year", "name", "issuer", "doc_number", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, locked: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region"].queryset = Region.objects.restrict(user, "plan")
+        if locked:
+            for name in self.fields:
+                if name != "notes":
+                    self.fields[name].disabled = True
+            self.fields["name"].help_text = ("清单中的事项已被使用，清单名称、年度、发布区域、发布单位和文号不能再修改；"
+                                             "如需修订，请新建清单（例如下一年度的清单）")
 
 
 class CheckItemForm(forms.ModelForm):
+    """An item's columns; on an existing item also 修改原因 (``change_reason``), required when the item
+    was used (``used``): saving then creates a new version and leaves the used one unchanged."""
+
+    change_reason = forms.CharField(label="修改原因", max_length=200, required=False)
+
     class Meta:
         model = CheckItem
         fields = ["seq", "category", "name", "target", "target_kind", "item_type", "ratio_text", "frequency",
                   "methods", "subjects", "basis"]
         widgets = {"basis": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, used: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["change_reason"]
+        if self.instance.pk is None:
+            del self.fields["change_reason"]
+        elif used:
+            field.required = True
+            field.error_messages["required"] = "该事项已被使用，修改将生成新版本，请填写修改原因"
+            field.help_text = (f"该事项已被使用（只读）。保存后将生成新版本（版本 {self.instance.version + 1}），"
+                               "已使用的版本保持不变")
+        else:
+            field.label, field.help_text = "修改说明", "可不填；该事项尚未被使用，将直接修改"
 
 
 class PlanForm(forms.ModelForm):
@@ -66,6 +93,10 @@ class PlanForm(forms.ModelForm):
 
 def _choices(key: str) -> list[tuple[str, str]]:
     return list(CHOICE_FILTERS[key].items())
+
+
+def _item_label(item: CheckItem) -> str:
+    return str(item) if item.is_current else f"{item}（版本 {item.version}，已有新版本）"
 
 
 #: Form field → model/action key, for mapping action errors back onto the form.
@@ -128,7 +159,13 @@ class TaskForm(forms.Form):
         regions = Region.objects.restrict(user, "plan").filter(code__startswith=prefix)
         self.fields["region"].queryset = regions
         self.fields["f_region"].choices = [(r.code, f"{r.code} {r.name}") for r in regions]
-        self.fields["items"].queryset = plan.item_list.items.all() if plan.item_list_id else CheckItem.objects.none()
+        items = CheckItem.objects.none()
+        if plan.item_list_id:  # current versions, and the (possibly superseded) versions the task keeps
+            items = CheckItem.objects.filter(item_list_id=plan.item_list_id).filter(
+                Q(retired_at__isnull=True) | Q(pk__in=task.items.values("pk") if task else [])
+            )
+        self.fields["items"].queryset = items
+        self.fields["items"].label_from_instance = _item_label
         departments = departments_for(plan.region_id)
         self.fields["responsible_department"].queryset = departments
         self.fields["joint_departments"].queryset = departments
@@ -211,3 +248,10 @@ def slots_from(formset: forms.BaseFormSet) -> list[Slot]:
 
 class UploadForm(forms.Form):
     file = forms.FileField(label="文件（.xlsx 或 .csv）")
+
+
+class ItemImportForm(UploadForm):
+    change_reason = forms.CharField(
+        label="修改原因", max_length=200, required=False,
+        help_text="文件修改了已使用的事项时必填：这些事项将生成新版本，已使用的版本保持不变",
+    )

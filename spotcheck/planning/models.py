@@ -8,16 +8,26 @@ items are also *readable* one way upwards: a list issued by a city (or province)
 counties, so ``ItemList.objects.visible_to(user)`` adds the lists of the user's ancestor areas to
 ``restrict(user, "view")``. Writes still use ``restrict(user, "plan")``, so a county user reads the
 city's list but cannot change it.
+
+Item versions: an item that has been *used* (:meth:`CheckItemQuerySet.used`: referenced by a task
+that has a draw, other than a draw cancelled before its commitment, or by an inspection or a
+publication, or by an inspection's checklist) is never changed in place. An edit makes a new row
+(``version`` n+1, ``supersedes`` the old row, ``change_reason`` required) and stamps ``retired_at`` on
+the old row; the rows that used the old version keep pointing at it, with the values they used.
+``retired_at IS NULL`` marks the current version; 序号 is unique among the current versions of a list.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 
 from spotcheck.accounts.permissions import can
 from spotcheck.accounts.scope import ScopedManager, ScopedQuerySet
@@ -97,9 +107,56 @@ class ItemList(models.Model):
     def audit_region_code(self) -> str:
         return self.region_id
 
+    def is_used(self) -> bool:
+        """True once one of its items was used: the list's name, year, area, issuer and 文号 are then fixed."""
+        return self.items.used().exists()
+
+
+def using_tasks() -> models.QuerySet[Task]:
+    """Tasks whose items are part of the record: a draw not cancelled before its commitment (the frozen
+    input, the public commitment and the draw record name them), an inspection or a publication."""
+    from spotcheck.draws.models import DrawStatus  # draws imports planning: not at module level
+
+    draw, inspection, publication = (Task._meta.get_field(name).related_model
+                                     for name in ("draws", "inspections", "publications"))
+    task = OuterRef("pk")
+    return Task.objects.filter(
+        Exists(draw.objects.filter(task=task).exclude(status=DrawStatus.CANCELLED))
+        | Exists(inspection.objects.filter(task=task))
+        | Exists(publication.objects.filter(task=task))
+    )
+
+
+class CheckItemQuerySet(InheritedScopeQuerySet):
+    def current(self) -> CheckItemQuerySet:
+        """The current version of each item (rows not superseded by a newer version)."""
+        return self.filter(retired_at__isnull=True)
+
+    def _used_q(self) -> Q:
+        through = Task.items.through
+        checklist = apps.get_model("inspections", "ChecklistEntry")
+        item = OuterRef("pk")
+        return Q(Exists(through.objects.filter(checkitem=item, task__in=using_tasks()))) | Q(
+            Exists(checklist.objects.filter(check_item=item))
+        )
+
+    def used(self) -> CheckItemQuerySet:
+        """Items that were used (see the module docstring); they are read-only."""
+        return self.filter(self._used_q())
+
+    def with_used(self) -> CheckItemQuerySet:
+        """Annotate ``in_use`` (read by :meth:`CheckItem.is_used` without another query)."""
+        return self.annotate(in_use=self._used_q())
+
+
+CheckItemManager = models.Manager.from_queryset(CheckItemQuerySet)
+
 
 class CheckItem(models.Model):
-    """One row of the item list, with the seed's columns (附件4)."""
+    """One version of one row of the item list, with the seed's columns (附件4).
+
+    ``VALUE_FIELDS`` are what a user edits; the version fields are set by ``planning.actions`` only.
+    """
 
     item_list = models.ForeignKey(ItemList, on_delete=models.CASCADE, related_name="items", verbose_name="清单")
     seq = models.PositiveSmallIntegerField("序号")
@@ -115,18 +172,55 @@ class CheckItem(models.Model):
     methods = models.CharField("检查方式", max_length=100, blank=True, default="")
     subjects = models.CharField("检查主体", max_length=200, blank=True, default="")
     basis = models.TextField("检查依据", blank=True, default="")
+    version = models.PositiveSmallIntegerField("版本", default=1, editable=False)
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by", editable=False,
+        verbose_name="取代的版本",
+    )
+    change_reason = models.CharField("修改原因", max_length=200, blank=True, default="", editable=False)
+    retired_at = models.DateTimeField("被新版本取代的时间", null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False,
+        verbose_name="创建人",
+    )
+    created_at = models.DateTimeField("创建时间", null=True, blank=True, editable=False)
 
-    objects = InheritedScopeManager()
+    objects = CheckItemManager()
     scope_field = "item_list__region__code"
 
+    #: The columns of the list (附件4) plus the ratio derived from 检查比例: what a version holds.
+    VALUE_FIELDS = ("seq", "category", "name", "target", "target_kind", "item_type", "ratio_text", "ratio_num",
+                    "ratio_den", "frequency", "methods", "subjects", "basis")
+
     class Meta:
-        ordering = ["item_list_id", "seq"]
+        ordering = ["item_list_id", "seq", "version"]
         verbose_name = "抽查事项"
         verbose_name_plural = "抽查事项"
-        constraints = [models.UniqueConstraint(fields=["item_list", "seq"], name="checkitem_unique_seq")]
+        constraints = [models.UniqueConstraint(
+            fields=["item_list", "seq"], condition=Q(retired_at__isnull=True), name="checkitem_unique_seq",
+            violation_error_message="清单中已有该序号的事项",
+        )]
 
     def __str__(self) -> str:
         return f"{self.seq}. {self.name}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.retired_at is None
+
+    def is_used(self) -> bool:
+        """True when the item was used and is therefore read-only (``in_use`` when annotated)."""
+        if self.pk is None:
+            return False
+        annotated = getattr(self, "in_use", None)
+        if annotated is not None:
+            return bool(annotated)
+        return CheckItem.objects.filter(pk=self.pk).used().exists()
+
+    def history(self) -> list[CheckItem]:
+        """Every version of this item, oldest first."""
+        return list(CheckItem.objects.filter(pk__in=list(versions_of([self])))
+                    .select_related("created_by").order_by("version"))
 
     @property
     def audit_region_code(self) -> str:
@@ -142,6 +236,29 @@ class CheckItem(models.Model):
     def ratio_is_minimum(self) -> bool:
         """True when the list says "不低于" (the ratio is a floor, not an exact share)."""
         return is_minimum(self.ratio_text)
+
+
+def versions_of(items: Iterable[CheckItem]) -> dict[int, CheckItem]:
+    """Every version (older and newer) of each of ``items``: version pk → the given item.
+
+    Rules that mean "the same item" (the annual cap, the previous round) compare through this, so a
+    new version of an item is still the item an earlier task checked.
+    """
+    items = list(items)
+    if not items:
+        return {}
+    older = dict(CheckItem.objects.filter(item_list_id__in={i.item_list_id for i in items})
+                 .values_list("pk", "supersedes_id"))
+    newer = {old: pk for pk, old in older.items() if old is not None}
+    out: dict[int, CheckItem] = {}
+    for item in items:
+        pk: int | None = item.pk
+        while older.get(pk) is not None:
+            pk = older[pk]
+        while pk is not None:
+            out[pk] = item
+            pk = newer.get(pk)
+    return out
 
 
 class Plan(models.Model):

@@ -14,6 +14,7 @@ urlpatterns = [
     path("lists/<int:pk>/export/", views.itemlist_export, name="itemlist-export"),
     path("lists/<int:pk>/import/", views.itemlist_import, name="itemlist-import"),
     path("lists/<int:list_pk>/items/new/", views.item_create, name="item-create"),
+    path("items/<int:pk>/", views.item_detail, name="item-detail"),
     path("items/<int:pk>/edit/", views.item_edit, name="item-edit"),
     path("items/<int:pk>/delete/", views.item_delete, name="item-delete"),
     # 年度抽查计划

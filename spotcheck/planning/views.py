@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,6 +34,7 @@ from .examples import load_examples
 from .forms import (
     TASK_ERROR_ALIASES,
     CheckItemForm,
+    ItemImportForm,
     ItemListForm,
     PlanForm,
     TaskForm,
@@ -91,7 +92,8 @@ def index(request: HttpRequest) -> HttpResponse:
     """Item lists the user can read and the plans of their area, optionally for one year."""
     user: Any = request.user
     require(user, "view")
-    lists = ItemList.objects.visible_to(user).select_related("region").annotate(n_items=Count("items"))
+    lists = ItemList.objects.visible_to(user).select_related("region").annotate(
+        n_items=Count("items", filter=Q(items__retired_at__isnull=True)))
     plans = Plan.objects.restrict(user).select_related("region", "item_list").annotate(n_tasks=Count("tasks"))
     years = sorted(set(lists.values_list("year", flat=True)) | set(plans.values_list("year", flat=True)), reverse=True)
     year = request.GET.get("year", "").strip()
@@ -140,8 +142,9 @@ def itemlist_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     require(user, "view")
     item_list = get_object_or_404(ItemList.objects.visible_to(user).select_related("region"), pk=pk)
+    items = list(item_list.items.current().with_used())
     return render(request, "planning/itemlist_detail.html", {
-        "item_list": item_list, "items": item_list.items.all(),
+        "item_list": item_list, "items": items, "list_used": any(i.in_use for i in items),
         "editable": ItemList.objects.restrict(user, "plan").filter(pk=pk).exists(),
         "plans": Plan.objects.restrict(user).filter(item_list=item_list),
         "can_export": can(user, "export"),
@@ -153,7 +156,7 @@ def itemlist_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     require(user, "plan")
     item_list = get_object_or_404(ItemList.objects.restrict(user, "plan"), pk=pk)
-    form = ItemListForm(request.POST or None, instance=copy(item_list), user=user)
+    form = ItemListForm(request.POST or None, instance=copy(item_list), user=user, locked=item_list.is_used())
     return _form_page(request, form, lambda data: actions.update_item_list(user, item_list, data),
                       "planning/form.html", {"title": f"编辑事项清单：{item_list.name}",
                                                       "back": reverse("planning:itemlist-detail", args=[pk])},
@@ -190,16 +193,17 @@ def itemlist_import(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     require(user, "plan")
     item_list = get_object_or_404(ItemList.objects.restrict(user, "plan"), pk=pk)
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = ItemImportForm(request.POST or None, request.FILES or None)
     errors = None
     if request.method == "POST" and form.is_valid():
         try:
-            counts = actions.import_items(user, item_list, parse_items(form.cleaned_data["file"]))
+            counts = actions.import_items(user, item_list, parse_items(form.cleaned_data["file"]),
+                                          change_reason=form.cleaned_data["change_reason"])
         except ImportRejected as exc:
             errors = exc.errors
         else:
-            messages.success(request, "导入完成：新增 {created} 项，更新 {updated} 项，删除 {deleted} 项，"
-                                      "未变 {unchanged} 项".format(**counts))
+            messages.success(request, "导入完成：新增 {created} 项，更新 {updated} 项，生成新版本 {versioned} 项，"
+                                      "删除 {deleted} 项，未变 {unchanged} 项".format(**counts))
             return redirect("planning:itemlist-detail", pk=pk)
     return render(request, "planning/itemlist_import.html", {"item_list": item_list, "form": form, "errors": errors})
 
@@ -217,15 +221,51 @@ def item_create(request: HttpRequest, list_pk: int) -> HttpResponse:
 
 
 @login_required
+@require_GET
+def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One item with its version history and the tasks that use each version."""
+    user: Any = request.user
+    require(user, "view")
+    item = get_object_or_404(CheckItem.objects.visible_to(user).select_related("item_list__region"), pk=pk)
+    versions = item.history()
+    tasks = Task.objects.restrict(user).filter(items__in=versions).order_by("pk").distinct()
+    used_by: dict[int, list[Task]] = {v.pk: [] for v in versions}
+    for task in tasks.prefetch_related("items"):
+        for i in task.items.all():
+            if i.pk in used_by:
+                used_by[i.pk].append(task)
+    return render(request, "planning/item_detail.html", {
+        "item": item, "item_list": item.item_list, "used": item.is_used(), "usage": actions.item_usage(item),
+        "versions": [(v, used_by[v.pk]) for v in reversed(versions)],
+        "editable": item.is_current and ItemList.objects.restrict(user, "plan").filter(pk=item.item_list_id).exists(),
+    })
+
+
+@login_required
 def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit an item: in place while unused; a used item gets a new version (修改原因 required)."""
     user: Any = request.user
     require(user, "plan")
     item = get_object_or_404(CheckItem.objects.restrict(user, "plan").select_related("item_list"), pk=pk)
-    form = CheckItemForm(request.POST or None, instance=copy(item))
-    return _form_page(request, form, lambda data: actions.update_item(user, item, data),
-                      "planning/form.html", {"title": f"编辑抽查事项：{item}",
-                                                  "back": reverse("planning:itemlist-detail", args=[item.item_list_id])},
-                      lambda _: reverse("planning:itemlist-detail", args=[item.item_list_id]))
+    if not item.is_current:
+        messages.error(request, f"抽查事项“{item}”的版本 {item.version} 已被新版本取代，历史版本不能修改")
+        return redirect("planning:item-detail", pk=pk)
+    used = item.is_used()
+    form = CheckItemForm(request.POST or None, instance=copy(item), used=used)
+
+    def save(data: dict[str, Any]) -> CheckItem:
+        saved = actions.update_item(user, item, data)
+        if saved.pk != item.pk:
+            messages.info(request, f"该事项已被使用，已生成新版本（版本 {saved.version}），已使用的版本保持不变")
+        return saved
+
+    title = f"修订抽查事项（将生成新版本）：{item}" if used else f"编辑抽查事项：{item}"
+    return _form_page(request, form, save, "planning/form.html",
+                      {"title": title, "back": reverse("planning:itemlist-detail", args=[item.item_list_id]),
+                       "notice": f"该事项{actions.item_usage(item)}，已使用（只读）：保存不会改变原版本，而是生成新版本"
+                                 f"（版本 {item.version + 1}），请填写修改原因。" if used else ""},
+                      lambda saved: reverse("planning:item-detail", args=[saved.pk]) if saved.pk != item.pk
+                      else reverse("planning:itemlist-detail", args=[item.item_list_id]))
 
 
 @login_required

@@ -8,11 +8,13 @@ from django.db import transaction
 
 from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import record
+from spotcheck.base.transactions import action
 
 from .models import PolicySetting
 from .registry import SPECS
 
 
+@action
 def set_policy(actor: Any, key: str, value: Any, effective_from: dt.date, note: str) -> PolicySetting:
     """Add a new value for ``key`` from ``effective_from`` (admins only; audited)."""
     require(actor, "admin")

@@ -19,8 +19,8 @@ from typing import Any
 
 import chinese_calendar  # type: ignore[import-untyped]
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
+from spotcheck.base.transactions import atomic_action
 from spotcheck.core.workdays import Calendar
 
 #: Years whose schedule the installed ``chinesecalendar`` package knows.
@@ -144,7 +144,7 @@ def set_override(actor: Any, day: dt.date, is_workday: bool, note: str = "") -> 
     note = (note or "").strip()
     if len(note) > 100:
         raise ValidationError({"note": "说明不能超过 100 个字"})
-    with transaction.atomic():
+    with atomic_action():
         row, _ = _set(actor, day, is_workday, note)
     return row
 
@@ -156,14 +156,13 @@ def remove_override(actor: Any, day: dt.date) -> bool:
     from .models import HolidayOverride
 
     _check_actor(actor)
-    with transaction.atomic():
+    with atomic_action():
         row = HolidayOverride.objects.select_for_update().filter(day=day).first()
         if row is None:
             return False
-        before, pk, text = _snapshot(row), row.pk, str(row)
+        record(actor, "holiday.remove", row, before=_snapshot(row), after=None, deleted=True,
+               reason=f"删除节假日调整 {row}")
         row.delete()
-        record(actor, "holiday.remove", object_type="policy.holidayoverride", object_id=str(pk),
-               before=before, after=None, reason=f"删除节假日调整 {text}")
     return True
 
 
@@ -213,7 +212,7 @@ def import_overrides(actor: Any, data: bytes | str) -> tuple[int, int]:
     _check_actor(actor)
     rows = read_csv(data)
     changed = 0
-    with transaction.atomic():
+    with atomic_action():
         for day, is_workday, note in rows:
             changed += _set(actor, day, is_workday, note)[1]
     return changed, len(rows) - changed

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -21,7 +22,10 @@ from django.utils import timezone
 
 from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import record
+from spotcheck.audit.checkpoints import checkpoint_on_commit
+from spotcheck.base.transactions import action
 from spotcheck.core.masking import scrub_personal_data
+from spotcheck.inspections import actions as inspection_actions
 from spotcheck.inspections.models import Inspection, InspectionStatus, ResultType
 from spotcheck.inspections.signals import inspection_published
 
@@ -71,12 +75,26 @@ def _publish_one(actor: Any, inspection: Inspection, now: Any) -> Publication:
     insp.status = InspectionStatus.PUBLISHED
     insp.published_at = now
     insp.save(update_fields=["status", "published_at", "updated_at"])
+    record(actor, "inspection.published", insp, before=before, after={"status": insp.status, "published_at": now})
     record(actor, "portal.publish", pub, before=before,
            after={"inspection": insp.pk, "version": 1, "met_deadline": pub.met_deadline, "snapshot": data})
     inspection_published.send(sender=Inspection, inspection=insp, publication=pub, user=actor)
     _close_task_when_all_published(actor, insp)
+    checkpoint_on_commit()  # a signed audit checkpoint once committed (bulk: one)
     transaction.on_commit(pagecache.bump)
     return pub
+
+
+def _correct_findings(actor: Any, insp: Inspection, findings: dict[int, dict[str, Any]] | None, reason: str,
+                      version: int) -> list[Any]:
+    """The finding changes of a correction, made by the inspections app (its refusals become ours)."""
+    if not findings:
+        return []
+    try:
+        made = inspection_actions.correct_findings(actor, insp, findings, reason, version=version)
+    except inspection_actions.ActionRefused as exc:
+        raise ActionRefused(exc.message)
+    return list(made)
 
 
 def _close_task_when_all_published(actor: Any, insp: Inspection) -> None:
@@ -95,12 +113,14 @@ def _close_task_when_all_published(actor: Any, insp: Inspection) -> None:
                reason="全部检查结果已公示")
 
 
+@action
 def publish(actor: Any, inspection: Inspection) -> Publication:
     """Publish a reviewed inspection's result (version 1); the inspection becomes 已公示."""
     with transaction.atomic():
         return _publish_one(actor, inspection, timezone.now())
 
 
+@action
 def publish_many(actor: Any, inspections: Iterable[Inspection]) -> list[Publication]:
     """Publish several results at once: all or none (the first refusal names the inspection)."""
     items = list(inspections)
@@ -111,12 +131,21 @@ def publish_many(actor: Any, inspections: Iterable[Inspection]) -> list[Publicat
         return [_publish_one(actor, insp, now) for insp in items]
 
 
-def correct(actor: Any, publication: Publication, reason: str, changes: dict[str, Any] | None = None) -> Publication:
+@action
+def correct(actor: Any, publication: Publication, reason: str, changes: dict[str, Any] | None = None,
+            findings: dict[int, dict[str, Any]] | None = None) -> Publication:
     """Publish a correction of ``publication`` (a new version that supersedes it).
 
     ``changes`` maps keys of :data:`CORRECTABLE` to new values applied to the previous snapshot;
     ``None`` rebuilds the snapshot from the inspection record as it stands now. ``reason`` is required
     and shown publicly next to both versions.
+
+    ``findings`` maps finding ids of the inspection to ``{"void": True}`` or to new ``amount``,
+    ``refund_amount``, ``penalty_amount`` or ``description`` values. They are applied to the inspection
+    through ``inspections.actions.correct_findings`` (each change kept with its values before; credit
+    records follow through ``finding_corrected``) and the new snapshot's findings, count and amount are
+    rebuilt from the corrected findings. Every correction's snapshot lists what it changed (``changes``,
+    :func:`snapshot.changes`). The version corrected is never touched: it keeps its snapshot as published.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -131,10 +160,19 @@ def correct(actor: Any, publication: Publication, reason: str, changes: dict[str
         old = Publication.objects.select_related("inspection").get(pk=publication.pk)
         if old.is_corrected:
             raise ActionRefused(f"第 {old.version} 版已被更正，请更正最新的版本")
+        counted_ids = insp.findings.counted().order_by("id").values_list("pk", flat=True)
+        numbers = {pk: n for n, pk in enumerate(counted_ids, start=1)}
+        made = _correct_findings(actor, insp, findings, reason, old.version + 1)
         if changes is None:
             data = snapshot.build(insp, published_on=timezone.localdate(now))
         else:
             data = copy.deepcopy(old.snapshot)
+            data.pop("changes", None)
+            if made:
+                counted = snapshot.findings_summary(insp)
+                data["findings"] = counted
+                data["findings_count"] = sum(f["count"] for f in counted)
+                data["findings_amount"] = f"{sum((Decimal(f['amount']) for f in counted), Decimal('0')):.2f}"
             for key, value in changes.items():
                 if key == "result_type":
                     if value not in ResultType.values:
@@ -145,8 +183,13 @@ def correct(actor: Any, publication: Publication, reason: str, changes: dict[str
                     data["handling"] = scrub_personal_data(str(value or ""))
                 else:
                     data.setdefault("inspection", {})[key] = scrub_personal_data(str(value or ""))
-        if data == old.snapshot:
+        previous = {k: v for k, v in old.snapshot.items() if k != "changes"}
+        if data == previous and not made:
             raise ActionRefused("更正内容与当前公示内容相同")
+        problem_result = data["result_type"] in (ResultType.CORRECTED, ResultType.PENDING)
+        if made and not data.get("findings_count") and problem_result:
+            raise ActionRefused(f"更正后已没有问题，检查结果不能仍为“{data['result_label']}”，请同时更正检查结果")
+        data["changes"] = snapshot.changes(previous, data, snapshot.finding_change_rows(made, numbers))
         pub = Publication.objects.create(
             inspection=insp, version=old.version + 1, snapshot=data, task_id=old.task_id,
             institution_id=old.institution_id, institution_region_id=old.institution_region_id, region_id=old.region_id,
@@ -157,5 +200,6 @@ def correct(actor: Any, publication: Publication, reason: str, changes: dict[str
         record(actor, "portal.correct", pub, before={"version": old.version, "snapshot": old.snapshot},
                after={"version": pub.version, "snapshot": data}, reason=reason)
         inspection_published.send(sender=Inspection, inspection=insp, publication=pub, user=actor)
+        checkpoint_on_commit()
         transaction.on_commit(pagecache.bump)
     return pub

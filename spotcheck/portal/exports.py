@@ -1,7 +1,9 @@
 """Open data: CSV and JSON of published results and public tasks (same filters as the pages).
 
 CSV is UTF-8 with a byte-order mark (opens correctly in Excel). Nothing here reads anything but
-``portal.public``; no personal data beyond the team as the privacy policies allow.
+``portal.public``; no personal data beyond the team as the privacy policies allow. Counts and amounts
+are those of each version's snapshot (a correction's rows carry its corrected values and, in 更正内容,
+what it changed); voided findings are never in a snapshot.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ RESULT_FIELDS = [
     ("result", "检查结果"), ("handling", "处理情况"), ("findings_count", "问题数"),
     ("findings_amount", "涉及金额（元）"), ("team", "检查组"), ("published_at", "公示时间"),
     ("deadline", "公示截止日"), ("met_deadline", "按期公示"), ("supersedes", "更正的公示编号"),
-    ("correction_reason", "更正原因"), ("url", "网址"),
+    ("correction_reason", "更正原因"), ("correction_changes", "更正内容"), ("url", "网址"),
 ]
 TASK_FIELDS = [
     ("id", "任务编号"), ("year", "年度"), ("plan", "所属计划"), ("task", "任务名称"), ("area_code", "区划代码"),
@@ -53,8 +55,15 @@ def result_row(pub: Any, base: str = "") -> dict[str, Any]:
         "findings_count": s["findings_count"], "findings_amount": s["findings_amount"], "team": _team_text(s["team"]),
         "published_at": timezone.localtime(pub.published_at).isoformat(), "deadline": pub.deadline.isoformat() if pub.deadline else "",
         "met_deadline": pub.met_deadline, "supersedes": pub.supersedes_id or "",
-        "correction_reason": pub.correction_reason, "url": base + reverse("portal:result", args=[pub.pk]),
+        "correction_reason": pub.correction_reason, "correction_changes": changes_text(s),
+        "url": base + reverse("portal:result", args=[pub.pk]),
     }
+
+
+def changes_text(snapshot: dict[str, Any]) -> str:
+    """A correction's ``changes`` in one cell: ``问题数：2 → 1；涉及金额：1,600.00 元 → 800.00 元；…``."""
+    return "；".join(f"{c.get('item', '')}：{c.get('before', '')} → {c.get('after', '')}"
+                    for c in snapshot.get("changes") or [])
 
 
 def task_row(task: Any, today: Any, base: str = "") -> dict[str, Any]:

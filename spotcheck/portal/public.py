@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from spotcheck import policy
@@ -93,7 +93,10 @@ def region_name(code: str) -> str:
 
 
 def item_lists() -> QuerySet[ItemList]:
-    return ItemList.objects.select_related("region").prefetch_related("items")
+    """The lists with their current items (a task or a result shows the item versions it used)."""
+    return ItemList.objects.select_related("region").prefetch_related(
+        Prefetch("items", queryset=CheckItem.objects.current())
+    )
 
 
 def draw_is_open(draw: Draw, today: dt.date | None = None) -> bool:

@@ -4,7 +4,11 @@ Only public facts go in: the institution's name, code and area (never its phone,
 legal representative), the task and its items, the result type, the handling and a summary of the
 findings by violation type and amount, and the team as policies ``portal.show_inspector_names`` and
 ``portal.show_certificate_numbers`` allow (never 身份证号 or phone). Free text passes through
-``core.masking.scrub_personal_data``.
+``core.masking.scrub_personal_data``. Voided findings (作废) are not in it.
+
+A correction's snapshot also has ``changes``: what the correction changed against the version it
+corrects, as plain Chinese rows ``{"item", "before", "after"}`` (问题数, 涉及金额, each finding voided or
+adjusted, result type …), shown next to the correction reason (:func:`changes`).
 """
 
 from __future__ import annotations
@@ -44,7 +48,8 @@ def team(inspection: Inspection, on: dt.date | None = None) -> list[dict[str, st
 def findings_summary(inspection: Inspection) -> list[dict[str, Any]]:
     """Findings grouped by violation type: count and total amount (元, as a string with 2 decimals)."""
     groups: OrderedDict[int, dict[str, Any]] = OrderedDict()
-    for finding in inspection.findings.select_related("violation_type").order_by("violation_type__seq", "id"):
+    for finding in (inspection.findings.counted().select_related("violation_type")
+                    .order_by("violation_type__seq", "id")):
         g = groups.setdefault(finding.violation_type_id, {
             "violation_type": finding.violation_type.name, "article": finding.article, "count": 0,
             "amount": Decimal("0"),
@@ -82,3 +87,55 @@ def build(inspection: Inspection, *, published_on: dt.date) -> dict[str, Any]:
         "findings_amount": f"{total:.2f}",
         "team": team(inspection, on=published_on),
     }
+
+
+def yuan(value: Any) -> str:
+    """``"1600.00"`` → ``"1,600.00 元"`` (as the public pages show amounts)."""
+    try:
+        return f"{Decimal(str(value)):,.2f} 元"
+    except (ArithmeticError, ValueError):
+        return str(value)
+
+
+def changes(old: dict[str, Any], new: dict[str, Any], findings: list[dict[str, Any]] | None = None
+            ) -> list[dict[str, str]]:
+    """What ``new`` (a correction's snapshot) changes against ``old``, as rows ``{"item", "before", "after"}``
+    in plain Chinese. ``findings``: the finding changes of the correction (``finding_change_rows``)."""
+    rows: list[dict[str, str]] = []
+
+    def add(item: str, before: Any, after: Any) -> None:
+        if before != after:
+            rows.append({"item": item, "before": str(before if before not in (None, "") else "（空）"),
+                         "after": str(after if after not in (None, "") else "（空）")})
+
+    add("检查结果", old.get("result_label", ""), new.get("result_label", ""))
+    add("处理情况", old.get("handling", ""), new.get("handling", ""))
+    add("检查结果告知书文号", (old.get("inspection") or {}).get("result_notice_number", ""),
+        (new.get("inspection") or {}).get("result_notice_number", ""))
+    add("问题数", old.get("findings_count", 0), new.get("findings_count", 0))
+    if old.get("findings_amount") != new.get("findings_amount"):
+        add("涉及金额", yuan(old.get("findings_amount", "0")), yuan(new.get("findings_amount", "0")))
+    rows.extend(findings or [])
+    return rows
+
+
+def finding_change_rows(corrections: list[Any], numbers: dict[int, int]) -> list[dict[str, str]]:
+    """Public rows of finding corrections (``inspections.FindingCorrection``): which finding (its number in
+    the corrected version, violation type and article), 已作废 or the amount adjusted. Descriptions and the
+    bureau's refund and penalty amounts are not in the public snapshot, so only that they changed is shown."""
+    rows = []
+    for c in corrections:
+        f = c.finding
+        item = f"第 {numbers.get(f.pk, '?')} 个问题：{f.violation_type.name}（《条例》第{f.article}条）"
+        if c.voided:
+            amount = c.before.get("amount") or f"{f.amount:.2f}"
+            rows.append({"item": item, "before": f"涉及金额 {yuan(amount)}", "after": "已作废"})
+            continue
+        if "amount" in c.after:
+            rows.append({"item": item, "before": f"涉及金额 {yuan(c.before['amount'])}",
+                         "after": f"涉及金额 {yuan(c.after['amount'])}（金额调整）"})
+        other = [label for key, label in (("description", "问题描述"), ("refund_amount", "责令退回金额"),
+                                          ("penalty_amount", "罚款金额")) if key in c.after]
+        if other:
+            rows.append({"item": item, "before": "—", "after": f"{'、'.join(other)}已更正"})
+    return rows

@@ -270,8 +270,8 @@ def build_cube() -> dict[str, Any]:
                      n=Count(inst, distinct=True))
     item_all = rows(insp, ("task__items", "institution__region_id", "institution__kind"), n=Count(inst, distinct=True))
     results = rows(pubs, ("year", "institution__region_id", "result_type"), n=Count("pk"))
-    findings = Finding.objects.filter(published_q("inspection__publications__"),
-                                      inspection__status=InspectionStatus.PUBLISHED)
+    findings = Finding.objects.counted().filter(  # voided findings never count
+        published_q("inspection__publications__"), inspection__status=InspectionStatus.PUBLISHED)
     viol = rows(findings, ("inspection__publications__year", "inspection__institution__region_id", "violation_type__name"),
                 n=Count("pk"), amount=Sum("amount"))
     item_ids = {r[1] for r in item_year} - {None}

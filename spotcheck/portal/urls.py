@@ -4,7 +4,7 @@ from importlib.util import find_spec
 
 from django.urls import path
 
-from . import exports, views, views_manage
+from . import exports, views, views_checkpoints, views_manage
 from .feeds import PublicationFeed
 from .ratelimit import public_view
 
@@ -23,6 +23,10 @@ urlpatterns = [
     path("institutions/", views.institution_list, name="institutions"),
     path("institutions/<str:code>/", views.institution_detail, name="institution"),
     path("verify/", views.verify_guide, name="verify"),
+    path("audit/checkpoints/", views_checkpoints.checkpoint_list, name="audit-checkpoints"),
+    path("audit/checkpoints.json", views_checkpoints.checkpoints_json, name="audit-checkpoints-json"),
+    path("audit/checkpoints/<int:pk>.json", views_checkpoints.checkpoint_json, name="audit-checkpoint-json"),
+    path("audit/public-key.pem", views_checkpoints.public_key, name="audit-public-key"),
     path("data/", views.data_index, name="data"),
     path("data/results.csv", exports.results_csv, name="results-csv"),
     path("data/results.json", exports.results_json, name="results-json"),

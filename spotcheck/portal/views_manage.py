@@ -20,7 +20,7 @@ from spotcheck.accounts.scope import require
 from spotcheck.inspections.models import Inspection, InspectionStatus
 
 from . import actions
-from .forms import CorrectionForm
+from .forms import CorrectionForm, FindingCorrectionForm
 from .models import Publication
 
 
@@ -83,14 +83,19 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {"result_type": s["result_type"], "handling": s.get("handling", ""),
                "result_notice_number": s.get("inspection", {}).get("result_notice_number", "")}
     form = CorrectionForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    data = request.POST if request.method == "POST" else None
+    finding_forms = [FindingCorrectionForm(data, finding=f) for f in
+                     pub.inspection.findings.counted().select_related("violation_type").order_by("id")]
+    if request.method == "POST" and form.is_valid() and all(ff.is_valid() for ff in finding_forms):
         d = form.cleaned_data
         changes = {k: d[k] for k in ("result_type", "handling", "result_notice_number") if d[k] != initial[k]}
+        findings = {ff.finding.pk: ff.change() for ff in finding_forms if ff.change()}
         try:
-            new = actions.correct(user, pub, d["reason"], changes)
+            new = actions.correct(user, pub, d["reason"], changes, findings or None)
         except actions.ActionRefused as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, f"已发布更正（第 {new.version} 版）")
             return redirect("portal:result", new.pk)
-    return render(request, "portal/correct.html", {"pub": pub, "s": s, "form": form})
+    return render(request, "portal/correct.html",
+                  {"pub": pub, "s": s, "form": form, "finding_forms": finding_forms})

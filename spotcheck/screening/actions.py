@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from spotcheck.accounts.permissions import can
 from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import record
+from spotcheck.base.transactions import action
 from spotcheck.directory.models import Institution
 
 from . import io, runner
@@ -97,6 +98,7 @@ def _sqlite_datetime(value: Any) -> str:
     return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
 
 
+@action
 def import_batch(actor: Any, sources: list[io.Source], period: str) -> ClaimBatch:
     """Parse and check the three tables, then write them (all or nothing)."""
     _check(actor, "change")
@@ -135,6 +137,7 @@ def visible_batches(user: Any, action: str = "view"):  # noqa: ANN201 - a querys
     )
 
 
+@action
 def run_screening(actor: Any, batch: ClaimBatch, progress: Callable[[str], None] | None = None) -> ScreeningRun:
     """Run every rule over ``batch`` with the parameters in force today; store the run and its hits."""
     _check(actor, "change")
@@ -175,6 +178,7 @@ def run_screening(actor: Any, batch: ClaimBatch, progress: Callable[[str], None]
     return run
 
 
+@action
 def flag_institutions(actor: Any, run: ScreeningRun, institutions: list[Institution], reason: str) -> int:
     """标记为重点监控: set ``risk_flag`` on each institution (in the actor's area), one audit event each."""
     _check(actor, "change")

@@ -20,6 +20,9 @@ DEBUG = False
 ALLOWED_HOSTS = [h for h in os.environ.get("SPOTCHECK_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 INSTALLED_APPS = [
+    # first: their createsuperuser/changepassword commands (audited) replace django.contrib.auth's
+    "spotcheck.base",
+    "spotcheck.accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -33,7 +36,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
-    "spotcheck.accounts",
     "spotcheck.audit",
     "spotcheck.policy",
     "spotcheck.directory",
@@ -133,7 +135,7 @@ STATICFILES_DIRS = [BASE_DIR / "spotcheck" / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "spotcheck.base.storage.TransactionalStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
@@ -195,3 +197,11 @@ SPOTCHECK_PORTAL_CACHE_SECONDS = int(os.environ.get("SPOTCHECK_PORTAL_CACHE_SECO
 
 #: Addresses of reverse proxies whose X-Forwarded-For the portal's per-IP rate limit trusts.
 SPOTCHECK_TRUSTED_PROXIES = [h for h in os.environ.get("SPOTCHECK_TRUSTED_PROXIES", "").split(",") if h]
+
+#: Ed25519 private key that signs audit checkpoints (``spotcheck.audit.checkpoints``); never stored in the
+#: database. ``SPOTCHECK_AUDIT_SIGNING_KEY`` (the PEM text itself) wins over the file. Create the file with
+#: ``spotcheck audit keygen``; see docs/deploy.md for backup and rotation.
+SPOTCHECK_AUDIT_SIGNING_KEY_FILE = Path(
+    os.environ.get("SPOTCHECK_AUDIT_SIGNING_KEY_FILE", VAR_DIR / "audit-signing-key.pem")
+)
+SPOTCHECK_AUDIT_SIGNING_KEY = os.environ.get("SPOTCHECK_AUDIT_SIGNING_KEY", "")

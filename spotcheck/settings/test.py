@@ -13,8 +13,25 @@ MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="spotcheck-media-"))
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="spotcheck-static-"))
 AXES_ENABLED = True
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "spotcheck.base.storage.TransactionalStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 SPOTCHECK_JOBS_SYNC = True  # run background jobs inline: the test database is invisible to other threads
 SPOTCHECK_PORTAL_CACHE_SECONDS = 0  # tests publish and read back at once; pagecache has its own test
+# Audit checkpoints: a fresh Ed25519 key in a temp dir, so tests can sign (the key is never in the database).
+SPOTCHECK_AUDIT_SIGNING_KEY_FILE = Path(tempfile.mkdtemp(prefix="spotcheck-audit-key-")) / "audit-signing-key.pem"
+SPOTCHECK_AUDIT_SIGNING_KEY = ""
+
+
+def _write_test_signing_key(path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    path.write_bytes(pem)
+    path.chmod(0o600)
+
+
+_write_test_signing_key(SPOTCHECK_AUDIT_SIGNING_KEY_FILE)

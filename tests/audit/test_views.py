@@ -15,7 +15,7 @@ def events(db, county_user):
 
 def test_auditor_sees_log_and_detail(client_for, auditor_user, events):
     c = client_for(auditor_user)
-    r = c.get(reverse("audit:list"))
+    r = c.get(reverse("audit:list"), {"action": "note"})
     assert r.status_code == 200 and len(r.context["page"]) == 2
     assert c.get(reverse("audit:detail", args=[events[1].seq])).status_code == 200
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from spotcheck.accounts.models import Role, User
 from spotcheck.audit.actions import verify_chain
 from spotcheck.audit.models import AuditEvent
+from spotcheck.audit.verify import verify_data
 from spotcheck.core import codes
 from spotcheck.directory import demo
 from spotcheck.directory.models import (
@@ -186,9 +187,12 @@ def test_small_run_writes_everything_valid_with_one_audit_event():
             assert re.fullmatch(rf"晋{insp.region_id}\d{{8}}", insp.cert_number)
             assert insp.cert_valid_from < insp.cert_valid_to
     assert len({i.id_number for i in inspectors}) == len(inspectors)
-    events = list(AuditEvent.objects.all())
-    assert [e.action for e in events] == ["demo_data.generate"]
-    assert events[0].after["counts"]["institutions"] == 20 and verify_chain().ok
+    # one summary event, and one state event per generated row (audit verify holds every row to its state)
+    [summary] = AuditEvent.objects.filter(action="demo_data.generate")
+    assert summary.after["counts"]["institutions"] == 20 and verify_chain().ok
+    assert AuditEvent.objects.filter(action="demo_data.create", object_type="directory.institution").count() == 20
+    assert verify_data(labels=["directory.institution", "directory.inspector", "directory.department",
+                               "directory.conflict", "directory.inspectorabsence", "accounts.user"]).ok
     assert "demo-county-lead" in out and "spotcheck-demo" in out and "140522 阳城县" in out
 
 
@@ -284,10 +288,12 @@ def test_demo_accounts_roles_areas_and_password(client):
 def test_if_empty_is_idempotent_and_plain_rerun_refuses():
     generate(seed=1, institutions=20)
     codes_before = sorted(Institution.objects.values_list("fixmedins_code", flat=True))
+    events_after_first = AuditEvent.objects.count()
     out, _ = generate(seed=2, institutions=30, if_empty=True)
     assert "跳过" in out
     assert sorted(Institution.objects.values_list("fixmedins_code", flat=True)) == codes_before
-    assert AuditEvent.objects.count() == 1
+    assert AuditEvent.objects.filter(action="demo_data.generate").count() == 1
+    assert AuditEvent.objects.count() == events_after_first
     with pytest.raises(CommandError, match="--reset"):
         generate(seed=2, institutions=30)
     assert Institution.objects.count() == 20
@@ -302,6 +308,7 @@ def test_if_empty_generates_into_an_empty_database():
 @pytest.mark.django_db
 def test_reset_regenerates_and_keeps_other_areas():
     other = f.institution("140525")  # 泽州县, not generated
+    f.audit_baseline()  # the builder wrote it without an action
     generate(seed=1, institutions=20)
     old_numbers = set(Inspector.objects.values_list("number", flat=True))
     generate(seed=2, institutions=30, reset=True)
@@ -315,7 +322,9 @@ def test_reset_regenerates_and_keeps_other_areas():
     assert Inspector.objects.filter(number=User.objects.get(username="demo-inspector").inspector_number).exists()
     last = AuditEvent.objects.order_by("-seq").first()
     assert last.action == "demo_data.generate" and last.before["deleted"]["institution"] == 20
-    assert AuditEvent.objects.count() == 2 and verify_chain().ok
+    assert AuditEvent.objects.filter(action="demo_data.generate").count() == 2 and verify_chain().ok
+    # the reset's deletions are events too: the directory still matches the chain
+    assert verify_data(labels=["directory.institution", "directory.inspector", "directory.conflict"]).ok
 
 
 @pytest.mark.django_db
@@ -332,7 +341,8 @@ def test_reset_refuses_while_other_apps_reference_demo_rows():
     task.scope_list.add(Institution.objects.filter(region_id="140522").first())
     with pytest.raises(CommandError, match="抽查任务"):
         generate(seed=2, institutions=20, reset=True)
-    assert Institution.objects.count() == 20 and AuditEvent.objects.count() == 1
+    assert Institution.objects.count() == 20
+    assert AuditEvent.objects.filter(action="demo_data.generate").count() == 1
 
 
 @pytest.mark.django_db

@@ -45,7 +45,7 @@ def inst_row(seq, region=f.YANGCHENG, **overrides):
         "机构类别": "医院",
         "医院等级": "二级",
         "区划代码": region,
-        "信用等级": "良好",
+        "信用等级": "",  # a new institution is 未评级: the grade comes from the credit evaluation
         "重点监控": "否",
         "定点协议签订日期": dt.date(2023, 5, 1),
     }
@@ -164,7 +164,7 @@ def test_new_rows_are_created_with_create_events(county_user):
     assert result.ok and result.created == 2
     inst = Institution.objects.get(fixmedins_code=make_fixmedins_code("H", f.YANGCHENG, 1))
     assert (inst.level, inst.credit_grade, inst.contract_date, inst.contract_status) == (
-        "2", "良好", dt.date(2023, 5, 1), "active")
+        "2", "", dt.date(2023, 5, 1), "active")
     created = AuditEvent.objects.filter(action="create", object_type="directory.institution")
     assert created.count() == 2
     assert created.get(object_id=str(inst.pk)).after["uscc"] == inst.uscc

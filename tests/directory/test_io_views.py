@@ -19,10 +19,10 @@ from .test_io import inst_file, inst_row
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def upload(client, data, name="名录.xlsx", kind="institutions"):
+def upload(client, data, name="名录.xlsx", kind="institutions", **fields):
     file = stdio.BytesIO(data)
     file.name = name
-    return client.post(reverse("directory:import", args=[kind]), {"file": file})
+    return client.post(reverse("directory:import", args=[kind]), {"file": file, **fields})
 
 
 def imports_folder():
@@ -88,7 +88,7 @@ def test_good_file_succeeds_with_counts(client_for, county_user):
     existing = f.institution()
     rows = [inst_row(90001), inst_row(90002, 定点医药机构编码=existing.fixmedins_code,
                                    统一社会信用代码=existing.uscc, 机构名称="新名字")]
-    response = upload(client, inst_file(rows), name="good.xlsx")
+    response = upload(client, inst_file(rows), name="good.xlsx", reason="核对医院等级")  # 医院等级 changes
     job = Job.objects.get()
     assert job.status == Job.Status.SUCCEEDED and (job.done, job.total) == (2, 2), job.result["errors"]
     assert job.result["created"] == 1 and job.result["updated"] == 1

@@ -98,7 +98,7 @@ def test_edit_institution_records_before_after_and_requires_reason(client_for, c
     url = reverse("directory:institution-edit", args=[inst.pk])
     assert client.get(url).context["form"].initial["name"] == "旧名称"
     data = institution_data(fixmedins_code=inst.fixmedins_code, uscc=inst.uscc, name="新名称", level="0",
-                            contract_date="", credit_grade="良好")
+                            contract_date="")
     response = client.post(url, data)
     assert "change_reason" in response.context["form"].errors
     inst.refresh_from_db()
@@ -107,11 +107,11 @@ def test_edit_institution_records_before_after_and_requires_reason(client_for, c
     response = client.post(url, {**data, "change_reason": "更名"})
     assert response.status_code == 302
     inst.refresh_from_db()
-    assert (inst.name, inst.credit_grade) == ("新名称", "良好")
+    assert inst.name == "新名称"
     [event] = _events("directory.institution")
     assert event.action == "update" and event.reason == "更名"
-    assert event.before == {"name": "旧名称", "credit_grade": ""}
-    assert event.after == {"name": "新名称", "credit_grade": "良好"}
+    assert event.before == {"name": "旧名称"}
+    assert event.after == {"name": "新名称"}
 
 
 def test_edit_without_changes_records_nothing(client_for, county_user):

@@ -77,8 +77,8 @@ def test_revealed_record_as_docx_with_steps_and_events(revealed, county_user, ap
     assert f"filename*=UTF-8''{quote(f'抽取记录-{draw.draw_id}.docx')}" in disposition
     text = docx_text(response.content)
     draw.refresh_from_db()
-    assert sections(text) == ["抽查任务", "抽取范围与分层", "公开承诺", "办理过程", "揭示", "抽取结果", "变更事件",
-                              "验证方法"]
+    assert sections(text) == ["抽查任务", "抽取范围与分层", "上次抽取以来影响抽取概率的变更", "公开承诺", "办理过程",
+                              "揭示", "抽取结果", "变更事件", "验证方法"]
     for expected in (
         record_number(draw.draw_id), draw.commit, draw.params_digest, draw.snapshot_digest,
         draw.package["seed"], draw.package["secret"], "冻结抽取范围", "审批并生成承诺", "审批并揭示结果", county_user.username,
@@ -92,10 +92,10 @@ def test_revealed_record_as_docx_with_steps_and_events(revealed, county_user, ap
 def test_before_the_reveal_only_the_commitment(world, staffed, county_user, approver):
     draw = actions.freeze(county_user, make_task(world))
     frozen = docx_text(draw_record_docx(draw))
-    assert sections(frozen) == ["抽查任务", "抽取范围与分层", "办理过程", "验证方法"]
+    assert sections(frozen) == ["抽查任务", "抽取范围与分层", "上次抽取以来影响抽取概率的变更", "办理过程", "验证方法"]
     draw = commit(draw, county_user, approver)
     text = docx_text(draw_record_docx(draw))
-    assert sections(text) == ["抽查任务", "抽取范围与分层", "公开承诺", "办理过程", "验证方法"]
+    assert sections(text) == ["抽查任务", "抽取范围与分层", "上次抽取以来影响抽取概率的变更", "公开承诺", "办理过程", "验证方法"]
     for expected in (draw.commit, draw.params_digest, draw.snapshot_digest, "中国福利彩票双色球第2026135期开奖号码",
                      "发起提交承诺", "审批并生成承诺", "阳城县市场监督管理局"):
         assert expected in text, expected
@@ -148,5 +148,5 @@ def test_cancelled_draw_shows_the_reason(world, staffed, county_user):
     draw = actions.freeze(county_user, make_task(world))
     draw = actions.cancel(county_user, draw, "任务范围有误，重新冻结")
     text = docx_text(draw_record_docx(draw))
-    assert sections(text) == ["抽查任务", "抽取范围与分层", "办理过程", "作废情况", "验证方法"]
+    assert sections(text) == ["抽查任务", "抽取范围与分层", "上次抽取以来影响抽取概率的变更", "办理过程", "作废情况", "验证方法"]
     assert "任务范围有误，重新冻结" in text and "作废" in text and "错误代码" not in text

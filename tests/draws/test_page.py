@@ -156,7 +156,7 @@ def test_planning_task_page_links_its_draws(world, staffed, county_user, approve
     assert f'href="/planning/tasks/{task.pk}/"' in page
 
 
-def test_reveal_stores_rows_in_bulk_with_one_audit_event(world, crowd, county_user, approver):
+def test_reveal_stores_rows_in_bulk_with_their_row_states(world, crowd, county_user, approver):
     from spotcheck.audit.models import AuditEvent
 
     task = make_task(world, items=[world.general_h], ratio_num=20, ratio_den=100, credit_scaled=False)
@@ -171,9 +171,16 @@ def test_reveal_stores_rows_in_bulk_with_one_audit_event(world, crowd, county_us
         assert numbers == teams[a.institution.fixmedins_code]
     reveal = AuditEvent.objects.get(action="draw.reveal_approve", object_id=str(draw.pk))
     assert reveal.after["assignments"] == len(order) == 8 and reveal.after["team_places"] == 8 * 3
+    # one step event; the rows written in bulk each get a state event (audit verify holds them to it)
+    per_row = ("inspection.create", "inspection.checklist_create", "draw.assignment", "draw.assignment_member")
     actions_logged = [a for a in AuditEvent.objects.order_by("seq")[before:].values_list("action", flat=True)
-                      if a != "inspection.create"]  # one per inspection record made by the reveal
+                      if a not in per_row]
     assert actions_logged.count("draw.reveal_approve") == 1 and len(actions_logged) < 12, actions_logged
+    assert AuditEvent.objects.filter(action="draw.assignment", seq__gt=before).count() == 8
+    assert AuditEvent.objects.filter(action="draw.assignment_member", seq__gt=before).count() == 8 * 3
+    from spotcheck.audit.verify import verify_data
+
+    assert verify_data(labels=["draws.assignment", "draws.assignmentmember", "inspections.inspection"]).ok
     # an event replaces only what changed, and says so in its audit event
     first = draw.assignments.get(active=True, position=0)
     event = actions.request_event(county_user, draw, type="replace_unit", institution=first.institution,
@@ -183,3 +190,4 @@ def test_reveal_stores_rows_in_bulk_with_one_audit_event(world, crowd, county_us
     assert (logged["assignments_added"], logged["assignments_replaced"]) == (1, 1)
     assert (logged["members_added"], logged["members_replaced"]) == (3, 0)
     assert draw.assignments.filter(active=True).count() == 8 and draw.assignments.count() == 9
+    assert verify_data(labels=["draws.assignment", "draws.assignmentmember"]).ok  # the replaced rows too

@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import models, transaction
+from django.db import models
 from django.db.models import ProtectedError, Q, RestrictedError
 from django.utils import timezone
 
 from spotcheck import policy
 from spotcheck.accounts.models import User
-from spotcheck.audit.actions import record
+from spotcheck.audit.actions import Pending, record, record_deletions, record_many
+from spotcheck.base.transactions import action
 from spotcheck.directory import demo
 from spotcheck.directory.models import (
     Conflict,
@@ -81,13 +82,18 @@ def _bulk(model: type[models.Model], rows: Iterable[models.Model]) -> int:
     for row in rows:
         batch.append(row)
         if len(batch) >= BATCH:
-            model.objects.bulk_create(batch)
-            n += len(batch)
+            n += _insert(model, batch)
             batch.clear()
     if batch:
-        model.objects.bulk_create(batch)
-        n += len(batch)
+        n += _insert(model, batch)
     return n
+
+
+def _insert(model: type[models.Model], batch: list[models.Model]) -> int:
+    """``bulk_create`` plus one audit event per row with its state (``audit verify`` checks them)."""
+    model.objects.bulk_create(batch)
+    record_many(ACTOR, [Pending.of(obj, "demo_data.create") for obj in batch])
+    return len(batch)
 
 
 # --------------------------------------------------------------------------------------------
@@ -98,10 +104,10 @@ def create_departments(run: Run) -> None:
     """The five departments of 朔州市 and of every area (existing ones with the same name are reused)."""
     rows = demo.departments()
     existing = {d.name: d for d in Department.objects.filter(name__in=[r[2] for r in rows])}
-    Department.objects.bulk_create(
+    _bulk(Department, (
         Department(region_id=code, kind=kind, name=name, short_name=short)
         for code, kind, name, short in rows if name not in existing
-    )
+    ))
     by_name = {d.name: d for d in Department.objects.filter(name__in=[r[2] for r in rows])}
     run.department_ids = {(code, kind): by_name[name].pk for code, kind, name, _ in rows}
     run.counts["departments"] = len(rows)
@@ -220,6 +226,7 @@ def create_accounts(run: Run) -> None:
         user.is_active = True
         user.set_password(demo.DEMO_PASSWORD)
         user.save()
+        record(ACTOR, "demo_data.account", user, region_code=user.region_code)
         run.logins.append((account.username, user.get_role_display(), user.display_name))
     run.counts["accounts"] = len(demo.DEMO_ACCOUNTS)
 
@@ -342,6 +349,7 @@ def purge() -> dict[str, int]:
         total = 0
         while ids := list(qs.order_by("pk").values_list("pk", flat=True)[:BATCH]):
             try:
+                record_deletions(ACTOR, "demo_data.reset", model._default_manager.filter(pk__in=ids))
                 model._default_manager.filter(pk__in=ids).delete()
             except (ProtectedError, RestrictedError) as exc:  # a relation the check above could not see
                 raise CommandError(f"无法重置演示数据：{model._meta.verbose_name}仍被其他数据引用（{exc.args[0]}）")
@@ -394,22 +402,25 @@ class Command(BaseCommand):
             today=timezone.localdate(), say=self._say, warn=lambda m: self.stderr.write(self.style.WARNING(m)),
         )
         started = time.perf_counter()
-        with transaction.atomic():
-            if opts["reset"]:
-                deleted: dict[str, int] | None = purge()
-            else:
-                self._refuse_existing()
-                deleted = None
-            for label, step in STEPS:
-                run.say(f"生成{label}…")
-                step(run)
-            record(
-                ACTOR, "demo_data.generate", object_type="directory.demo_data", object_id=str(run.seed),
-                before={"deleted": deleted} if deleted is not None else None,
-                after={"seed": run.seed, "counts": run.counts, "institutions_by_region": self._by_region(run)},
-                reason=f"spotcheck demo-data --seed {run.seed} --institutions {total}",
-            )
+        action(self._generate)(run, opts, total)
         self._report(run, time.perf_counter() - started)
+
+    def _generate(self, run: Run, opts: dict[str, Any], total: int) -> None:
+        """The whole generation: one action (all or nothing, every row audited)."""
+        if opts["reset"]:
+            deleted: dict[str, int] | None = purge()
+        else:
+            self._refuse_existing()
+            deleted = None
+        for label, step in STEPS:
+            run.say(f"生成{label}…")
+            step(run)
+        record(
+            ACTOR, "demo_data.generate", object_type="directory.demo_data", object_id=str(run.seed),
+            before={"deleted": deleted} if deleted is not None else None,
+            after={"seed": run.seed, "counts": run.counts, "institutions_by_region": self._by_region(run)},
+            reason=f"spotcheck demo-data --seed {run.seed} --institutions {total}",
+        )
 
     def _say(self, message: str) -> None:
         """Progress line, flushed so that it shows while the run goes on (also when piped)."""

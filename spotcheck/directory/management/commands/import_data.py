@@ -25,6 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("kind", choices=[*io.KINDS, "regions"])
         parser.add_argument("file", help=".xlsx 或 .csv 文件（regions 只接受 CSV）")
         parser.add_argument("--user", help="以该用户身份导入（按其权限和管辖区域）；缺省为系统身份，审计日志记为 cli")
+        parser.add_argument("--reason", default="",
+                            help="变更原因：文件修改已有机构的机构类型、类别、等级、区划或协议状态时必填，记入审计日志")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -39,7 +41,8 @@ class Command(BaseCommand):
             if kind == "regions":
                 result = io.import_regions(data, path.name, actor=actor)
             else:
-                result = io.import_file(kind, data, path.name, actor=actor, progress=self.progress)
+                result = io.import_file(kind, data, path.name, actor=actor, progress=self.progress,
+                                        reason=opts["reason"])
         except PermissionDenied as exc:
             raise CommandError(str(exc))
         if not result.ok:

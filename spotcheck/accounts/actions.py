@@ -1,0 +1,22 @@
+"""Writes of user rows that Django's own machinery performs, recorded in the audit chain.
+
+``createsuperuser``, ``changepassword`` and the password-change page save users through Django's
+code; these helpers wrap them so each saved user gets an event with its state (``audit verify``
+vouches for the user table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from spotcheck.audit.actions import record
+
+from .models import User
+
+
+def record_user_saved(actor: Any, users: Iterable[User], action: str, reason: str) -> None:
+    """One event per user of ``users`` with the state it has now (call after the save, in its action)."""
+    for user in users:
+        user.refresh_from_db()
+        record(actor, action, user, region_code=user.region_code, reason=reason)

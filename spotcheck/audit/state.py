@@ -1,0 +1,156 @@
+"""Which tables the audit chain vouches for, and the recorded state of one row.
+
+Every write to a *tracked* table records, in its audit event, the full state it leaves the row in
+(``AuditEvent.state``) or that it deleted the row (``AuditEvent.row_deleted``). ``audit verify``
+then holds the tables to the chain: each row must equal the state of its newest event.
+
+This module is the one place that declares, per table:
+
+- ``key``: the business key named in reports (定点医药机构编码, 人员编号, 账号 …);
+- ``exclude``: fields that are derived or volatile and therefore not vouched for (``updated_at``,
+  a phone draft that is autosaved without an event);
+- ``digest``: fields recorded as a SHA-256 of their canonical JSON instead of their value (large
+  JSON documents, secrets and password hashes): a change is still detected, the value is not
+  copied into the log.
+
+Tables left out on purpose (see docs/architecture.md § Audit): sessions, login attempts, API tokens,
+job progress rows, the document number counters and the claims rows and hits of a screening batch
+(bulk source data, vouched for by their batch's counts and source digest).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+
+DIGEST_PREFIX = "sha256:"
+
+
+@dataclass(frozen=True)
+class Tracked:
+    label: str
+    key: str = "pk"
+    exclude: frozenset[str] = field(default_factory=frozenset)
+    digest: frozenset[str] = field(default_factory=frozenset)
+
+
+def _t(label: str, key: str = "pk", exclude: tuple[str, ...] = (), digest: tuple[str, ...] = ()) -> Tracked:
+    return Tracked(label, key, frozenset(exclude), frozenset(digest))
+
+
+#: Every tracked table, lowest layer first. Add a new model here when it holds data of record.
+TRACKED: dict[str, Tracked] = {t.label: t for t in [
+    _t("accounts.user", key="username", exclude=("last_login",), digest=("password",)),
+    _t("policy.policysetting"),
+    _t("policy.holidayoverride", key="day"),
+    _t("directory.region", key="code"),
+    _t("directory.department", key="name"),
+    _t("directory.institution", key="fixmedins_code", exclude=("updated_at",)),
+    _t("directory.inspector", key="number", exclude=("updated_at",)),
+    _t("directory.inspectorabsence"),
+    _t("directory.conflict"),
+    _t("planning.itemlist"),
+    _t("planning.checkitem"),
+    _t("planning.plan"),
+    _t("planning.task"),
+    _t("planning.teamslot"),
+    _t("draws.draw", key="draw_id", digest=(
+        "units", "strata", "teams", "pair_reasons", "inspector_exclusions", "staffing", "package")),
+    _t("draws.drawsecret", digest=("secret",)),
+    _t("draws.drawexclusion"),
+    _t("draws.drawevent"),
+    _t("draws.assignment"),
+    _t("draws.assignmentmember"),
+    _t("inspections.violationtype"),
+    _t("inspections.lenienceentry", exclude=("updated_at",)),
+    _t("inspections.leniencecircumstance", key="code"),
+    _t("inspections.inspection", exclude=("updated_at", "draft", "draft_saved_at")),
+    _t("inspections.checklistentry"),
+    _t("inspections.finding"),
+    _t("inspections.findingcorrection"),
+    _t("inspections.evidence"),
+    _t("inspections.referral"),
+    _t("inspections.rectification"),
+    _t("credit.creditsubject"),
+    _t("credit.creditrecord"),
+    _t("credit.evaluation", digest=("explanation",)),
+    _t("credit.scoringmodelversion", key="version", digest=("definition",)),
+    _t("credit.objection"),
+    _t("credit.repairapplication"),
+    _t("credit.measure"),
+    _t("credit.appliedmeasure"),
+    _t("portal.publication", digest=("snapshot",)),
+    _t("screening.claimbatch"),
+    _t("screening.screeningrun"),
+]}
+
+
+def spec_for(obj_or_model: Any) -> Tracked | None:
+    return TRACKED.get(obj_or_model._meta.label_lower)
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def digest_of(value: Any) -> str:
+    # round-trip first so a tuple and the list it is stored as digest alike
+    plain = json.loads(canonical_json(value))
+    return DIGEST_PREFIX + hashlib.sha256(canonical_json(plain).encode("utf-8")).hexdigest()
+
+
+def field_value(f: models.Field, value: Any, *, digest: bool = False) -> Any:
+    """``value`` of field ``f`` as the chain records it (JSON types, UTC times, exact decimals)."""
+    if digest:
+        return None if value is None else digest_of(value)
+    if value is None:
+        return None
+    if isinstance(f, models.DateTimeField) and isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value.isoformat(timespec="microseconds")
+    if isinstance(f, models.DecimalField):
+        quantum = Decimal(1).scaleb(-(f.decimal_places or 0))
+        return str(Decimal(str(value)).quantize(quantum))
+    if isinstance(f, models.FileField):
+        return str(getattr(value, "name", value) or "")
+    if isinstance(f, models.JSONField):
+        return json.loads(canonical_json(value))
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def capture(obj: models.Model, spec: Tracked | None = None) -> dict[str, Any]:
+    """The full state of a saved row of a tracked table, as recorded in ``AuditEvent.state``."""
+    spec = spec or spec_for(obj)
+    if spec is None:
+        raise ValueError(f"{obj._meta.label_lower} is not a tracked table")
+    if obj.pk is None:
+        raise ValueError(f"cannot record the state of an unsaved {obj._meta.label_lower}")
+    return {
+        f.attname: field_value(f, getattr(obj, f.attname), digest=f.attname in spec.digest)
+        for f in obj._meta.concrete_fields
+        if f.attname not in spec.exclude
+    }
+
+
+def business_key(obj: models.Model, spec: Tracked | None = None) -> str:
+    spec = spec or spec_for(obj)
+    name = "pk" if spec is None else spec.key
+    value = obj.pk if name == "pk" else getattr(obj, name if name != "user" else "user_id", "")
+    return str(value)
