@@ -20,7 +20,8 @@ wall clock also counts other processes; the CPU figure does not).
 
 Run: .venv/bin/python benchmarks/bench_draw_web.py
 Environment: BENCH_SIZE (default 100000), BENCH_SEED (default 1), BENCH_REGION (default 140000),
-BENCH_RATIO (percent, default 3), BENCH_DATABASE_URL (see _setup).
+BENCH_RATIO (percent, default 3), BENCH_TODAY (YYYY-MM-DD, default today: the task runs 61 days from
+30 days later, moved to 1 January when that would cross the year end), BENCH_DATABASE_URL (see _setup).
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ CAP = 3
 STAFF_MARGIN = 0.10
 SOURCE = "中国福利彩票双色球第2026135期开奖号码"
 NUMBERS = "双色球 2026135: 03 07 12 19 25 31 + 09"
+#: The day the task period is counted from (``BENCH_TODAY=YYYY-MM-DD`` pins it; default: today).
+TODAY = dt.date.fromisoformat(os.environ["BENCH_TODAY"]) if os.environ.get("BENCH_TODAY") else dt.date.today()
 
 
 @contextmanager
@@ -68,19 +71,30 @@ def wrapped(module: Any, name: str, spent: list[float]) -> Iterator[None]:
         setattr(module, name, original)
 
 
+def task_period(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The task's 61 days, from 30 days after ``today``, inside one calendar year (the plan's year).
+
+    A window that would cross 31 December starts on 1 January of the next year instead (a task's
+    start must lie in its plan's year, and the plan of a period spanning two years is ambiguous)."""
+    start = today + dt.timedelta(days=30)
+    if (start + dt.timedelta(days=60)).year != start.year:
+        start = dt.date(start.year + 1, 1, 1)
+    return start, start + dt.timedelta(days=60)
+
+
 def make_task(staff: Any) -> Any:
     """The benchmark's plan and task, created through ``planning.actions`` as ``staff``."""
     from spotcheck.directory.models import Department
     from spotcheck.planning import actions as planning
     from spotcheck.planning.ratios import parse_percent
 
-    today = dt.date.today()
+    start, end = task_period(TODAY)
     departments = Department.objects.in_bulk([name for name, _ in SLOTS], field_name="name")
-    plan = planning.create_plan(staff, {"region_id": REGION, "year": today.year, "name": "基准测试计划"})
+    plan = planning.create_plan(staff, {"region_id": REGION, "year": start.year, "name": "基准测试计划"})
     num, den = parse_percent(RATIO)
     return planning.create_task(staff, plan, {
-        "name": "基准测试：全域定点医药机构", "period_start": today + dt.timedelta(days=30),
-        "period_end": today + dt.timedelta(days=90), "ratio_num": num, "ratio_den": den, "credit_scaled": False,
+        "name": "基准测试：全域定点医药机构", "period_start": start,
+        "period_end": end, "ratio_num": num, "ratio_den": den, "credit_scaled": False,
         "responsible_department": departments[SLOTS[0][0]], "cap": CAP,
     }, [planning.Slot(departments[name], count) for name, count in SLOTS])
 

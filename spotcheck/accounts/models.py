@@ -45,6 +45,24 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
+    def check_password(self, raw_password: str | None) -> bool:
+        """Django's check, but the re-hash of a password after a hasher upgrade is an audited action
+        (``audit verify`` vouches for the password digest)."""
+        from django.contrib.auth.hashers import check_password
+
+        def setter(raw: str) -> None:
+            from spotcheck.audit.actions import record
+            from spotcheck.base.transactions import atomic_action
+
+            with atomic_action():
+                self.set_password(raw)
+                self._password = None
+                self.save(update_fields=["password"])
+                record("system", "accounts.user.rehash", self, region_code=self.region_code,
+                       reason="登录时按新的密码哈希参数更新密码摘要")
+
+        return check_password(raw_password, self.password, setter)
+
     @property
     def scope_prefix(self) -> str | None:
         """Region-code prefix this user may see; ``None`` means everything; ``"-"`` nothing."""

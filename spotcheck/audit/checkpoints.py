@@ -197,6 +197,21 @@ def make_checkpoint() -> Checkpoint:
     """
     key = load_private_key()
     seq, chain_hash = _head()
+    previous = Checkpoint.objects.order_by("-seq", "-id").first()
+    if previous is not None:
+        # never sign over a rewritten history: the last checkpoint must still be in the chain, and the
+        # events after it must link up to the head
+        from .actions import verify_chain
+
+        kept = AuditEvent.objects.filter(seq=previous.seq).values_list("hash", flat=True).first()
+        if kept != previous.hash:
+            raise CheckpointError(
+                f"上一个检查点（第 {previous.seq} 号事件）已不在审计链中，历史可能被改写或截短，不签发新的检查点；"
+                "请运行 spotcheck audit verify --checkpoint 查明原因"
+            )
+        report = verify_chain(start_seq=previous.seq, start_hash=previous.hash)
+        if not report.ok:
+            raise CheckpointError(f"审计链校验失败（{report.problem}），不签发检查点")
     newest = AuditEvent.objects.aggregate(m=Max("seq"))["m"] or 0
     found = AuditEvent.objects.filter(seq=seq).values_list("hash", flat=True).first() if seq else GENESIS
     if newest != seq or found != chain_hash:
@@ -366,17 +381,20 @@ class CheckpointCheck:
 
 
 def trusted_public_keys() -> dict[str, Ed25519PublicKey]:
-    """Keys this installation signs with: the configured key and every key of a stored checkpoint."""
+    """Keys trusted by default: the configured signing key and the public keys pinned outside the database
+    (``SPOTCHECK_AUDIT_TRUSTED_KEYS``: files of earlier keys after a rotation). Keys stored in the database
+    are never trusted: an insider could add one and sign a forged history with it."""
     keys: dict[str, Ed25519PublicKey] = {}
     try:
         own = load_private_key()
         keys[key_id(own)] = own.public_key()
     except CheckpointError:
         pass
-    for pem in Checkpoint.objects.values_list("public_key", flat=True).distinct():
+    for path in getattr(settings, "SPOTCHECK_AUDIT_TRUSTED_KEYS", []) or []:
         try:
-            pub = load_public_key(pem)
-        except CheckpointError:
+            pub = load_public_key(Path(path).read_bytes())
+        except (OSError, CheckpointError):
+            log.warning("无法读取受信任的审计公钥文件 %s", path)
             continue
         keys.setdefault(key_id(pub), pub)
     return keys

@@ -17,3 +17,20 @@ class RequestContextMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = rid
         return response
+
+    def process_exception(self, request: Any, exception: Exception) -> Any:
+        """A step refused because its row was changed behind the application: 409 with the reason."""
+        from django.http import HttpResponse, JsonResponse
+        from django.utils.html import escape
+
+        from .guard import TamperedRow
+
+        if not isinstance(exception, TamperedRow):
+            return None
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": exception.message}, status=409)
+        return HttpResponse(
+            f"<!doctype html><meta charset=utf-8><title>数据与审计记录不一致</title>"
+            f"<h1>无法执行此操作</h1><p>{escape(exception.message)}</p><p><a href=\"javascript:history.back()\">返回</a></p>",
+            status=409, content_type="text/html; charset=utf-8",
+        )

@@ -9,6 +9,8 @@ This module is the one place that declares, per table:
 - ``key``: the business key named in reports (定点医药机构编码, 人员编号, 账号 …);
 - ``exclude``: fields that are derived or volatile and therefore not vouched for (``updated_at``,
   a phone draft that is autosaved without an event);
+- ``m2m``: many-to-many relations recorded as the sorted list of related primary keys (a task's
+  items, joint departments and directed list; the evidence of a rectification);
 - ``digest``: fields recorded as a SHA-256 of their canonical JSON instead of their value (large
   JSON documents, secrets and password hashes): a change is still detected, the value is not
   copied into the log.
@@ -38,10 +40,12 @@ class Tracked:
     key: str = "pk"
     exclude: frozenset[str] = field(default_factory=frozenset)
     digest: frozenset[str] = field(default_factory=frozenset)
+    m2m: tuple[str, ...] = ()
 
 
-def _t(label: str, key: str = "pk", exclude: tuple[str, ...] = (), digest: tuple[str, ...] = ()) -> Tracked:
-    return Tracked(label, key, frozenset(exclude), frozenset(digest))
+def _t(label: str, key: str = "pk", exclude: tuple[str, ...] = (), digest: tuple[str, ...] = (),
+       m2m: tuple[str, ...] = ()) -> Tracked:
+    return Tracked(label, key, frozenset(exclude), frozenset(digest), m2m)
 
 
 #: Every tracked table, lowest layer first. Add a new model here when it holds data of record.
@@ -58,7 +62,7 @@ TRACKED: dict[str, Tracked] = {t.label: t for t in [
     _t("planning.itemlist"),
     _t("planning.checkitem"),
     _t("planning.plan"),
-    _t("planning.task"),
+    _t("planning.task", m2m=("items", "scope_list", "joint_departments")),
     _t("planning.teamslot"),
     _t("draws.draw", key="draw_id", digest=(
         "units", "strata", "teams", "pair_reasons", "inspector_exclusions", "staffing", "package")),
@@ -76,7 +80,7 @@ TRACKED: dict[str, Tracked] = {t.label: t for t in [
     _t("inspections.findingcorrection"),
     _t("inspections.evidence"),
     _t("inspections.referral"),
-    _t("inspections.rectification"),
+    _t("inspections.rectification", m2m=("evidence",)),
     _t("credit.creditsubject"),
     _t("credit.creditrecord"),
     _t("credit.evaluation", digest=("explanation",)),
@@ -142,11 +146,38 @@ def capture(obj: models.Model, spec: Tracked | None = None) -> dict[str, Any]:
         raise ValueError(f"{obj._meta.label_lower} is not a tracked table")
     if obj.pk is None:
         raise ValueError(f"cannot record the state of an unsaved {obj._meta.label_lower}")
-    return {
+    state = {
         f.attname: field_value(f, getattr(obj, f.attname), digest=f.attname in spec.digest)
         for f in obj._meta.concrete_fields
         if f.attname not in spec.exclude
     }
+    for name in spec.m2m:
+        state[name] = sorted(getattr(obj, name).values_list("pk", flat=True))
+    return state
+
+
+def m2m_lists(model: type[models.Model], spec: Tracked, pks: list[Any]) -> dict[str, dict[Any, list[Any]]]:
+    """For :func:`capture_values`: per relation of ``spec.m2m``, pk → sorted related pks (one query each)."""
+    out: dict[str, dict[Any, list[Any]]] = {}
+    for name in spec.m2m:
+        f = model._meta.get_field(name)
+        through = f.remote_field.through  # type: ignore[union-attr]
+        src, dst = f.m2m_field_name() + "_id", f.m2m_reverse_field_name() + "_id"  # type: ignore[union-attr]
+        lists: dict[Any, list[Any]] = {}
+        for a, b in through._default_manager.filter(**{f"{src}__in": pks}).values_list(src, dst):
+            lists.setdefault(a, []).append(b)
+        out[name] = {k: sorted(v) for k, v in lists.items()}
+    return out
+
+
+def state_fields(model: type[models.Model], spec: Tracked) -> list[models.Field]:
+    """The concrete fields of ``model`` that its recorded state holds, in a fixed order."""
+    return [f for f in model._meta.concrete_fields if f.attname not in spec.exclude]
+
+
+def capture_values(fields: list[models.Field], values: tuple[Any, ...], spec: Tracked) -> dict[str, Any]:
+    """Like :func:`capture`, from a ``values_list(*[f.attname for f in fields])`` row."""
+    return {f.attname: field_value(f, v, digest=f.attname in spec.digest) for f, v in zip(fields, values, strict=True)}
 
 
 def business_key(obj: models.Model, spec: Tracked | None = None) -> str:

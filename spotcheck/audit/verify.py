@@ -13,18 +13,19 @@ A field added to a table after an object's newest event is compared with the fie
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import Max
 
 from .actions import ChainReport, verify_chain
 from .models import AuditEvent
-from .state import TRACKED, Tracked, capture, field_value
+from .state import TRACKED, Tracked, capture_values, field_value, m2m_lists, state_fields
 
 BATCH = 1000
 _MISSING = object()
@@ -45,6 +46,14 @@ class Difference:
     recorded: Any = None
     last_seq: int | None = None
 
+    @property
+    def found_text(self) -> str:
+        return _plain(self.found)
+
+    @property
+    def recorded_text(self) -> str:
+        return _plain(self.recorded)
+
     def describe(self) -> str:
         where = f"{self.table} {self.key}"
         if self.problem == "changed":
@@ -59,9 +68,21 @@ class Difference:
         return f"{where}：审计链记录此行已在第 {self.last_seq} 号事件删除，但数据库中仍有此行"
 
 
+def _plain(value: Any) -> str:
+    """A value as a person reads it (是/否, 空), at most 80 characters."""
+    if value is None or value == "":
+        return "空"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    text = str(value)
+    return text[:80] + ("…" if len(text) > 80 else "")
+
+
 def _show(value: Any) -> str:
     if value is None:
         return "空"
+    if isinstance(value, bool):
+        return "“是”" if value else "“否”"
     if value is _MISSING:
         return "（无记录）"
     text = str(value)
@@ -88,37 +109,40 @@ class VerifyReport:
         return self.chain.ok and self.data is not None and self.data.ok
 
 
-def _latest_states(label: str, ids: list[str]) -> dict[str, tuple[int, Any, bool]]:
-    """object_id → (seq, state, deleted) of the newest state-carrying event of each object."""
-    if not ids:
-        return {}
-    newest = (
-        AuditEvent.objects.filter(object_type=label, object_id__in=ids)
+def _newest(label: str) -> Any:
+    """Per object of ``label``: the sequence number of its newest state-carrying event (a subquery)."""
+    return (
+        AuditEvent.objects.filter(object_type=label)
         .filter(models.Q(state__isnull=False) | models.Q(row_deleted=True))
         .values("object_id")
         .annotate(m=Max("seq"))
-        .values_list("m", flat=True)
+        .values("m")
     )
-    seqs = list(newest)
-    out: dict[str, tuple[int, Any, bool]] = {}
-    for i in range(0, len(seqs), BATCH):
-        for oid, seq, state, deleted in AuditEvent.objects.filter(seq__in=seqs[i:i + BATCH]).values_list(
-            "object_id", "seq", "state", "row_deleted"
-        ):
-            out[oid] = (seq, state, deleted)
-    return out
 
 
-def _rows(model: type[models.Model]) -> Iterator[list[models.Model]]:
+def _latest_states(label: str, ids: list[str]) -> dict[str, tuple[int, Any, bool]]:
+    """object_id → (seq, state, deleted) of the newest state-carrying event of each object in ``ids``."""
+    if not ids:
+        return {}
+    newest = _newest(label).filter(object_id__in=ids)
+    return {
+        oid: (seq, state, deleted)
+        for oid, seq, state, deleted in AuditEvent.objects.filter(seq__in=models.Subquery(newest)).values_list(
+            "object_id", "seq", "state", "row_deleted")
+    }
+
+
+def _rows(model: type[models.Model], names: list[str]) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of ``model`` as ``(pk, *names)`` tuples, in primary-key batches."""
     pk = model._meta.pk.attname
     last: Any = None
-    qs = model._base_manager.order_by(pk)
+    qs = model._base_manager.order_by(pk).values_list(pk, *names)
     while True:
         chunk = list((qs.filter(**{f"{pk}__gt": last}) if last is not None else qs)[:BATCH])
         if not chunk:
             return
         yield chunk
-        last = getattr(chunk[-1], pk)
+        last = chunk[-1][0]
 
 
 def _default_state(model: type[models.Model], spec: Tracked, name: str) -> Any:
@@ -134,9 +158,14 @@ def _default_state(model: type[models.Model], spec: Tracked, name: str) -> Any:
 def _check_table(spec: Tracked, report: DataReport, limit: int) -> None:
     model = apps.get_model(spec.label)
     table = str(model._meta.verbose_name)
-    labels = {f.attname: str(getattr(f, "verbose_name", f.attname)) for f in model._meta.concrete_fields}
-    choices = {f.attname: {k: str(v) for k, v in f.flatchoices} for f in model._meta.concrete_fields if f.choices}
-    seen_ids = 0
+    fields = state_fields(model, spec)
+    names = [f.attname for f in fields]
+    labels = {f.attname: str(getattr(f, "verbose_name", f.attname)) for f in fields}
+    labels.update({name: str(model._meta.get_field(name).verbose_name) for name in spec.m2m})
+    choices = {f.attname: {k: str(v) for k, v in f.flatchoices} for f in fields if f.choices}
+    key_index = names.index(spec.key) if spec.key in names else None
+    key_label = _key_label(model, spec)
+    matched = 0  # rows whose newest event says they exist
 
     def add(diff: Difference) -> bool:
         if len(report.differences) >= limit:
@@ -146,12 +175,13 @@ def _check_table(spec: Tracked, report: DataReport, limit: int) -> None:
         return True
 
     # rows → chain
-    for chunk in _rows(model):
-        ids = [str(o.pk) for o in chunk]
+    for chunk in _rows(model, names):
+        ids = [str(row[0]) for row in chunk]
         latest = _latest_states(spec.label, ids)
-        for obj, oid in zip(chunk, ids, strict=True):
-            seen_ids += 1
-            key = _key(obj, spec)
+        related = m2m_lists(model, spec, [row[0] for row in chunk]) if spec.m2m else {}
+        for row, oid in zip(chunk, ids, strict=True):
+            report.rows += 1
+            key = f"{key_label} {row[0] if key_index is None else row[1 + key_index]}"
             got = latest.get(oid)
             if got is None:
                 if not add(Difference(table, spec.label, oid, key, "no_event")):
@@ -162,50 +192,41 @@ def _check_table(spec: Tracked, report: DataReport, limit: int) -> None:
                 if not add(Difference(table, spec.label, oid, key, "resurrected", last_seq=seq)):
                     return
                 continue
-            current = capture(obj, spec)
+            matched += 1
+            current = capture_values(fields, row[1:], spec)
+            for name in spec.m2m:
+                current[name] = related[name].get(row[0], [])
             for name, value in current.items():
                 recorded = state.get(name, _MISSING) if isinstance(state, dict) else _MISSING
                 if recorded is _MISSING:
-                    recorded = _default_state(model, spec, name)
+                    recorded = [] if name in spec.m2m else _default_state(model, spec, name)
                 if recorded != value:
-                    shown = choices.get(name, {})
                     if recorded is _MISSING:
                         recorded = "（无记录）"
+                    if name in choices:
+                        value, recorded = choices[name].get(value, value), choices[name].get(recorded, recorded)
                     if not add(Difference(table, spec.label, oid, key, "changed", name, labels.get(name, name),
-                                          shown.get(value, value), shown.get(recorded, recorded), seq)):
+                                          value, recorded, seq)):
                         return
                     break
-    report.rows += seen_ids
 
-    # chain → rows: objects whose newest event says they exist
+    # chain → rows: as many objects alive in the chain as rows matched, else find the missing ones
+    alive = AuditEvent.objects.filter(seq__in=models.Subquery(_newest(spec.label)), row_deleted=False)
+    if alive.count() == matched:
+        return
     pk = model._meta.pk
-    last_oid = ""
-    base = (
-        AuditEvent.objects.filter(object_type=spec.label)
-        .filter(models.Q(state__isnull=False) | models.Q(row_deleted=True))
-        .values("object_id")
-        .annotate(m=Max("seq"))
-        .order_by("object_id")
-    )
+    last_seq = 0
     while True:
-        chunk = list(base.filter(object_id__gt=last_oid)[:BATCH])
+        chunk = list(alive.filter(seq__gt=last_seq).order_by("seq").values_list("object_id", "seq", "state")[:BATCH])
         if not chunk:
-            break
-        last_oid = chunk[-1]["object_id"]
-        seqs = {c["m"]: c["object_id"] for c in chunk}
-        alive = {
-            oid: (seq, state) for oid, seq, state in AuditEvent.objects.filter(
-                seq__in=list(seqs), row_deleted=False).values_list("object_id", "seq", "state")
-        }
-        if not alive:
-            continue
+            return
+        last_seq = chunk[-1][1]
         present = {str(v) for v in model._base_manager.filter(
-            pk__in=[pk.to_python(o) for o in alive]).values_list(pk.attname, flat=True)}
-        for oid, (seq, state) in alive.items():
+            pk__in=[pk.to_python(oid) for oid, _, _ in chunk]).values_list(pk.attname, flat=True)}
+        for oid, seq, state in chunk:
             if oid not in present:
                 value = state.get(spec.key, oid) if isinstance(state, dict) and spec.key != "pk" else oid
-                key = f"{_key_label(model, spec)} {value}"
-                if not add(Difference(table, spec.label, oid, key, "deleted", last_seq=seq)):
+                if not add(Difference(table, spec.label, oid, f"{key_label} {value}", "deleted", last_seq=seq)):
                     return
 
 
@@ -214,10 +235,6 @@ def _key_label(model: type[models.Model], spec: Tracked) -> str:
         return "编号"
     return str(model._meta.get_field(spec.key).verbose_name)
 
-
-def _key(obj: models.Model, spec: Tracked) -> str:
-    value = obj.pk if spec.key == "pk" else getattr(obj, spec.key if spec.key != "user" else "user_id", obj.pk)
-    return f"{_key_label(type(obj), spec)} {value}"
 
 
 def verify_data(limit: int = 20, labels: list[str] | None = None) -> DataReport:
@@ -234,9 +251,40 @@ def verify_data(limit: int = 20, labels: list[str] | None = None) -> DataReport:
     return report
 
 
+@contextlib.contextmanager
+def _read_snapshot() -> Iterator[None]:
+    """Both passes read one consistent state of the database, without blocking writers.
+
+    PostgreSQL: a read-only REPEATABLE READ transaction. SQLite (WAL): a deferred transaction, which
+    holds a read snapshot (Django's own ``atomic`` would take the write lock for the whole run).
+    Inside a caller's transaction (tests, an action) that transaction is the snapshot already.
+    """
+    if connection.in_atomic_block:
+        yield
+        return
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield
+        return
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("COMMIT")
+        return
+    yield
+
+
 def verify_all(limit: int = 20) -> VerifyReport:
-    """The chain, then (only if the chain is intact) the data."""
+    """The chain, then (only if the chain is intact) the data, from one consistent snapshot."""
     started = dt.datetime.now()
-    chain = verify_chain()
-    data = verify_data(limit) if chain.ok else None
+    with _read_snapshot():
+        chain = verify_chain()
+        data = verify_data(limit) if chain.ok else None
     return VerifyReport(chain, data, (dt.datetime.now() - started).total_seconds())

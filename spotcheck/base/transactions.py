@@ -37,6 +37,8 @@ class FileLedger:
     def __init__(self) -> None:
         self.written: list[tuple[Any, str]] = []
         self.confirmed: set[str] = set()
+        self.committed = False
+        self.context: dict[str, Any] = {}
 
     def register(self, storage: Any, name: str) -> None:
         self.written.append((storage, name))
@@ -64,6 +66,12 @@ def current_ledger() -> FileLedger | None:
     return getattr(_local, "ledger", None)
 
 
+def action_context() -> dict[str, Any] | None:
+    """A dict that lives as long as the running (outermost) action, for bookkeeping; None outside."""
+    ledger = current_ledger()
+    return None if ledger is None else ledger.context
+
+
 def in_action() -> bool:
     return bool(getattr(_local, "depth", 0))
 
@@ -87,9 +95,12 @@ def atomic_action() -> Iterator[None]:
     _local.depth, _local.ledger = 1, ledger
     try:
         with transaction.atomic(durable=True):
+            # first of the on-commit hooks: a later hook that raises must not remove committed files
+            transaction.on_commit(lambda: setattr(ledger, "committed", True))
             yield
     except BaseException:
-        ledger.discard_all()
+        if not ledger.committed:
+            ledger.discard_all()
         raise
     finally:
         _local.depth, _local.ledger = 0, None

@@ -22,6 +22,7 @@ from spotcheck import policy
 from spotcheck.accounts.models import Role, User
 from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import Pending, record, record_many
+from spotcheck.audit.guard import check_rows
 from spotcheck.base.transactions import action
 from spotcheck.core import codes
 from spotcheck.core import credit as core
@@ -524,12 +525,18 @@ def _store(actor: Any, results: list[tuple[CreditSubject, core.Evaluation, dict[
                             f"评分模型 {e.model_version}）"))
             inst.credit_grade = e.grade
             institutions.append(inst)
+    check_rows(CreditSubject, [x.pk for x in subjects])  # no unexplained change is carried into the chain
+    check_rows(Institution, [x.pk for x in institutions])
     CreditSubject.objects.bulk_update(subjects, ["grade"], batch_size=1000)
     Institution.objects.bulk_update(institutions, ["credit_grade"], batch_size=1000)
     record_many(actor, [Pending.of(r, "credit.evaluation.create", region_code=r.subject.region_id,
                                    object_repr=f"{r.subject.name} {r.cycle}") for r in rows])
+    # read back: bulk_update wrote one field; the others are recorded as they are in the database now
+    fresh = {CreditSubject: CreditSubject.objects.in_bulk([x.pk for x in subjects]),
+             Institution: Institution.objects.in_bulk([x.pk for x in institutions])}
     record_many(actor, [
-        Pending.of(obj, code, before=before, after=after, reason=reason, region_code=obj.region_id)
+        Pending.of(fresh[type(obj)][obj.pk], code, before=before, after=after, reason=reason,
+                   region_code=obj.region_id)
         for obj, code, before, after, reason in changes
     ])
     return rows

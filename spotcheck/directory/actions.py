@@ -14,7 +14,7 @@ from typing import Any
 from django.db import models, transaction
 
 from spotcheck.accounts.scope import require
-from spotcheck.audit.actions import record
+from spotcheck.audit.actions import record, record_cascade
 from spotcheck.base.transactions import action
 
 from .models import Institution
@@ -99,6 +99,7 @@ def delete(actor: Any, obj: models.Model, *, reason: str, action: str = "change"
     if check:
         check(obj)
     with transaction.atomic():
+        record_cascade(actor, obj, reason=reason)  # e.g. an inspector's unavailable periods
         record(actor, "delete", obj, before=snapshot(obj), reason=reason)
         obj.delete()
 

@@ -56,7 +56,8 @@ from openpyxl.utils.datetime import from_excel
 
 from spotcheck.accounts.permissions import can
 from spotcheck.accounts.scope import require
-from spotcheck.audit.actions import Pending, record, record_many
+from spotcheck.audit.actions import Pending, record, record_many, record_rows
+from spotcheck.audit.guard import check_rows
 from spotcheck.base.transactions import action, atomic_action
 from spotcheck.core import masking
 from spotcheck.core.codes import CodeError, validate_region_code
@@ -977,13 +978,20 @@ def _write(spec: Spec, actor: Any, plan: _Plan, reason: str) -> None:
         if stamp:
             obj.updated_at = now
     with atomic_action():
+        check_rows(model, [obj.pk for objs in groups.values() for obj in objs])
         model.objects.bulk_create([obj for _, obj in plan.creates], batch_size=_BATCH)
         for fields_, objs in groups.items():
             model.objects.bulk_update(objs, [*fields_, stamp] if stamp else list(fields_), batch_size=_BATCH)
-        # The objects hold exactly what was written (bulk_create sets pk and created_at on them; bulk_update
-        # writes their values), so their state is recorded without reading the rows back.
+        # Created objects hold exactly what was written (bulk_create sets pk and created_at on them). Updated
+        # rows are read back: bulk_update wrote only the changed fields, and the other fields may have been
+        # changed by someone else since the file was validated.
         events = [(n, Pending.of(o, "create", after=snapshot(o), reason=reason)) for n, o in plan.creates]
-        events += [(n, Pending.of(o, "update", before=b, after=a, reason=reason)) for n, o, b, a in plan.updates]
+        pks = [o.pk for _, o, _, _ in plan.updates]
+        fresh = {}
+        for i in range(0, len(pks), _BATCH):
+            fresh.update(model._base_manager.in_bulk(pks[i:i + _BATCH]))
+        events += [(n, Pending.of(fresh[o.pk], "update", before=b, after=a, reason=reason))
+                   for n, o, b, a in plan.updates]
         record_many(actor, [p for _, p in sorted(events, key=lambda e: e[0])])
 
 
@@ -1011,6 +1019,10 @@ def import_regions(data: bytes, filename: str, *, actor: Any) -> ImportResult:
                        after={"file": Path(filename).name, "rows": result.rows, "created": result.created,
                               "updated": result.updated},
                        reason=f"导入行政区划 {Path(filename).name}")
+                written = [code for code, name, parent in rows if stored.get(code) != (name, parent)]
+                for i in range(0, len(written), 1000):
+                    record_rows(actor, "import", Region.objects.filter(code__in=written[i:i + 1000]),
+                                reason=f"导入行政区划 {Path(filename).name}")
     except CodeError as exc:
         result.errors.append(RowError(0, "", exc.message))
         result.created = result.updated = result.unchanged = 0

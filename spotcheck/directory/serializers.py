@@ -36,6 +36,11 @@ class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
         user = getattr(request, "user", None)
         return self.queryset.model.objects.restrict(user, "change")  # type: ignore[union-attr]
 
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:  # PostgreSQL refuses NUL in text: not a key of any row
+            self.fail("does_not_exist", pk_value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
+
 
 class DirectorySerializer(serializers.ModelSerializer):
     """Base of the writable serializers.

@@ -28,6 +28,7 @@ from django.utils import timezone
 from spotcheck import policy
 from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import record, record_rows
+from spotcheck.audit.guard import check_rows
 from spotcheck.base.transactions import action
 from spotcheck.core import draw as core
 from spotcheck.directory.models import Inspector, Institution
@@ -418,7 +419,10 @@ def _sync_assignments(
         draw.assignments.filter(active=True).values_list("pk", "institution__fixmedins_code", "position")
     }
     leaving = [pk for code, (pk, _position) in active.items() if code not in in_order]
+    check_rows(Assignment, [pk for pk, _position in active.values()])  # carried into the chain below
     if leaving:
+        check_rows(AssignmentMember, list(AssignmentMember.objects.filter(
+            assignment_id__in=leaving, active=True).values_list("pk", flat=True)))
         Assignment.objects.filter(pk__in=leaving).update(active=False, replaced_by_event=event)
         AssignmentMember.objects.filter(assignment_id__in=leaving, active=True).update(
             active=False, replaced_by_event=event)
@@ -471,6 +475,7 @@ def _sync_assignments(
                 stale.append(member[0])
             fresh.append(AssignmentMember(assignment_id=assignment_id, inspector_id=inspector_ids[ident],
                                           position=k, added_by_event=event))
+    check_rows(AssignmentMember, stale)
     for chunk in _chunks(stale):
         AssignmentMember.objects.filter(pk__in=chunk).update(active=False, replaced_by_event=event)
     AssignmentMember.objects.bulk_create(fresh, batch_size=2000)
@@ -569,6 +574,7 @@ def approve_event(actor: Any, event: DrawEvent) -> DrawEvent:
         event.save()
         draw.package = package
         draw.save(update_fields=["package"])
+        record(actor, "draw.package", draw, after={"event_seq": event.seq})
         stored = _sync_assignments(actor, draw, package, event)
         from spotcheck.inspections.actions import ensure_for_draw  # inspections imports draws
 

@@ -38,6 +38,7 @@ from spotcheck.accounts.models import Role
 from spotcheck.accounts.permissions import can
 from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import Pending, record, record_many, record_rows
+from spotcheck.audit.guard import check_rows
 from spotcheck.base.transactions import action
 from spotcheck.core import lenience as core_lenience
 from spotcheck.draws.access import inspections_started
@@ -353,6 +354,7 @@ def add_finding(
         marked = list(inspection.checklist.filter(violation_type=violation_type).exclude(
             outcome=ChecklistOutcome.NONCOMPLIANT).values_list("pk", flat=True))
         if marked:
+            check_rows(ChecklistEntry, marked)
             ChecklistEntry.objects.filter(pk__in=marked).update(outcome=ChecklistOutcome.NONCOMPLIANT)
             record_rows(actor, "inspection.checklist_entry", ChecklistEntry.objects.filter(pk__in=marked),
                         region_code=inspection.region_id, after={"outcome": ChecklistOutcome.NONCOMPLIANT})

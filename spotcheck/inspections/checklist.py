@@ -39,12 +39,3 @@ def build(inspection: Inspection, sources: Sources | None = None) -> list[Checkl
         rows.append(ChecklistEntry(inspection=inspection, seq=len(rows) + 1, violation_type=vt,
                                    text=f"未发现：{vt.name}"[:300]))  # 符合 = not found
     return rows
-
-
-def create(inspection: Inspection) -> int:
-    """Create the checklist of a new inspection (no-op when it already has one). Returns the row count."""
-    if inspection.checklist.exists():
-        return 0
-    rows = build(inspection)
-    ChecklistEntry.objects.bulk_create(rows)
-    return len(rows)

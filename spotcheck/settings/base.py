@@ -205,3 +205,9 @@ SPOTCHECK_AUDIT_SIGNING_KEY_FILE = Path(
     os.environ.get("SPOTCHECK_AUDIT_SIGNING_KEY_FILE", VAR_DIR / "audit-signing-key.pem")
 )
 SPOTCHECK_AUDIT_SIGNING_KEY = os.environ.get("SPOTCHECK_AUDIT_SIGNING_KEY", "")
+
+#: Refuse to write over a row of a tracked table that differs from its last recorded state (audit/guard.py).
+SPOTCHECK_AUDIT_GUARD = True
+#: Public key files (PEM) of earlier signing keys still trusted for old checkpoints after a key rotation,
+#: separated by ":" (kept outside the database on purpose).
+SPOTCHECK_AUDIT_TRUSTED_KEYS = [p for p in os.environ.get("SPOTCHECK_AUDIT_TRUSTED_KEYS", "").split(":") if p]

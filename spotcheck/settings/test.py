@@ -35,3 +35,4 @@ def _write_test_signing_key(path: Path) -> None:
 
 
 _write_test_signing_key(SPOTCHECK_AUDIT_SIGNING_KEY_FILE)
+SPOTCHECK_AUDIT_GUARD = False  # test set-ups write rows directly; the guard's own tests switch it on

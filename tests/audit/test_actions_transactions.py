@@ -43,14 +43,14 @@ def _inner(name: str) -> str:
     return default_storage.save(name, ContentFile(b"inner"))
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_rolled_back_action_leaves_no_file():
     with pytest.raises(Refused) as exc:
         _write_then_fail("tx/rollback.bin")
     assert not default_storage.exists(exc.value.args[0])
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_rolled_back_savepoint_loses_only_its_own_file():
     kept, lost = _write_in_rolled_back_savepoint("tx/keep.bin", "tx/lose.bin")
     assert default_storage.exists(kept)
@@ -58,21 +58,21 @@ def test_a_rolled_back_savepoint_loses_only_its_own_file():
     default_storage.delete(kept)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_nested_actions_share_the_outer_transaction():
     name = _outer("tx/nested.bin")
     assert default_storage.exists(name)
     default_storage.delete(name)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_action_inside_a_bare_transaction_is_refused():
     """Durable: a caller cannot wrap an action in its own transaction and commit half of it."""
     with pytest.raises(RuntimeError), transaction.atomic():
         _inner("tx/never.bin")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_atomic_action_is_the_same_transaction():
     with pytest.raises(Refused), atomic_action():
         name = default_storage.save("tx/block.bin", ContentFile(b"x"))

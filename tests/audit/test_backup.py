@@ -34,7 +34,7 @@ from spotcheck.directory import actions
 from spotcheck.directory.models import Institution, InstitutionCategory
 from tests import factories as f
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 EVIDENCE = bytes(range(256)) * 40 + "现场检查照片".encode()
 

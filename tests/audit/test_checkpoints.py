@@ -265,3 +265,25 @@ def test_checkpoints_from_a_url(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_no_checkpoint_is_signed_over_a_rewritten_history():
+    last = _events(4)
+    cps.make_checkpoint()
+    _drop_newest(last - 2)
+    record("system", "test.note", object_type="test.thing", object_id="x", reason="截短后新写入")
+    with pytest.raises(cps.CheckpointError, match="已不在审计链中"):
+        cps.make_checkpoint()
+
+
+def test_a_key_planted_in_the_database_is_not_trusted(tmp_path):
+    _events(2)
+    insider = Ed25519PrivateKey.generate()
+    with override_settings(SPOTCHECK_AUDIT_SIGNING_KEY=_pem(insider)):
+        planted = cps.to_dict(cps.make_checkpoint())  # stored in the table with the insider's public key
+    [check] = cps.verify_against(cps.parse_checkpoints(json.dumps(planted)))
+    assert check.problem == cps.BAD_SIGNATURE
+    pinned = tmp_path / "old.pem"
+    pinned.write_text(cps.public_key_pem(insider))
+    with override_settings(SPOTCHECK_AUDIT_TRUSTED_KEYS=[str(pinned)]):  # a rotation pinned outside the database
+        assert cps.verify_against(cps.parse_checkpoints(json.dumps(planted)))[0].ok

@@ -137,3 +137,46 @@ def test_record_refuses_an_unsaved_row(db, admin_user):
     inst = Institution(name="未保存")
     with pytest.raises(ValueError):
         record(admin_user, "create", inst)
+
+
+# --- the guard: a later write cannot launder a change made behind the application -------------------
+
+
+@pytest.fixture
+def guard_on(settings):
+    settings.SPOTCHECK_AUDIT_GUARD = True
+
+
+def test_a_later_edit_cannot_launder_a_direct_change(written, admin_user, guard_on):
+    from spotcheck.audit.guard import TamperedRow
+
+    inst = written[0]
+    _raw("UPDATE directory_institution SET risk_flag = %s WHERE id = %s", [True, inst.pk])
+    fresh = Institution.objects.get(pk=inst.pk)
+    with pytest.raises(TamperedRow, match="重点监控"):
+        directory_actions.update(admin_user, fresh, {"notes": "只改备注"}, reason="备注")
+    with pytest.raises(TamperedRow):  # nor an event that would copy the row's state (e.g. a download)
+        record(admin_user, "note", fresh)
+    assert not _only().ok  # still reported
+
+
+def test_the_api_answers_409_with_the_reason(written, admin_user, guard_on):
+    from rest_framework.test import APIClient
+
+    inst = written[0]
+    _raw("UPDATE directory_institution SET name = %s WHERE id = %s", ["暗改", inst.pk])
+    api = APIClient()
+    api.force_authenticate(admin_user)
+    r = api.patch(f"/api/institutions/{inst.pk}/", {"notes": "x"}, format="json")
+    assert r.status_code == 409 and "审计记录不一致" in r.json()["detail"]
+
+
+def test_accept_records_the_examined_values_with_a_reason(written, guard_on, capsys):
+    inst = written[0]
+    _raw("UPDATE directory_institution SET name = %s WHERE id = %s", ["核查后保留", inst.pk])
+    with pytest.raises(CommandError, match="--reason"):
+        call_command("audit", "accept", "directory.institution", str(inst.pk))
+    call_command("audit", "accept", "directory.institution", str(inst.pk), "--reason", "经核查为更名，补记")
+    assert _only().ok
+    event = AuditEvent.objects.filter(action="audit.accept").get()
+    assert event.state["name"] == "核查后保留" and event.reason == "经核查为更名，补记"

@@ -29,7 +29,10 @@ def history(django_db_setup, django_db_blocker):  # noqa: ARG001
         atomic._from_testcase = True  # as Django's TestCase does: the demo's durable action may run inside it
         atomic.__enter__()
         try:
-            call_command("demo_data", "--seed", "1", "--institutions", "400", stdout=out, stderr=out)
+            from django.test import override_settings
+
+            with override_settings(SPOTCHECK_AUDIT_GUARD=True):  # the whole workflow under the tamper guard
+                call_command("demo_data", "--seed", "1", "--institutions", "400", stdout=out, stderr=out)
             yield out.getvalue()
         finally:
             transaction.set_rollback(True)
@@ -81,3 +84,18 @@ def test_history_is_in_the_audit_chain_and_the_chain_verifies(history):  # noqa:
     assert data.ok, [d.describe() for d in data.differences]
     # The replay dates the records in 2023, but the audit log keeps the real time of each write.
     assert not AuditEvent.objects.filter(at__date__lt=dt.date(2025, 1, 1)).exists()
+
+
+def test_a_published_tasks_item_set_changed_in_the_database_is_found(history):  # noqa: ARG001
+    from django.db import connection
+
+    from spotcheck.audit.verify import verify_data
+    from spotcheck.planning.models import Task
+
+    task = Task.objects.filter(items__isnull=False).distinct().first()
+    item = task.items.first()
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM planning_task_items WHERE task_id = %s AND checkitem_id = %s", [task.pk, item.pk])
+    report = verify_data(labels=["planning.task"])
+    [diff] = report.differences
+    assert diff.field == "items" and diff.object_id == str(task.pk) and item.pk in diff.recorded

@@ -401,7 +401,8 @@ def test_import_regions_csv_all_or_nothing(tmp_path, db):
     call_command("import_data", "regions", str(path), stdout=out)
     assert "新增 3" in out.getvalue() and "未变化 1" in out.getvalue()
     assert Region.objects.get(code="110101").parent_id == "110100"
-    assert AuditEvent.objects.filter(action="import", object_type="directory.region").count() == 1
+    assert AuditEvent.objects.filter(action="import", object_type="directory.region", object_id="").count() == 1
+    assert AuditEvent.objects.filter(action="import", object_type="directory.region", state__isnull=False).count() == 3
     path.write_text("code,name\n120000,天津市\n120101,和平区\n12010X,坏\n", encoding="gb18030")
     err = stdio.StringIO()
     with pytest.raises(CommandError):

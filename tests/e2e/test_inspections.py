@@ -148,7 +148,7 @@ def test_inspector_records_on_a_phone_and_a_reviewer_approves(browser, live_serv
         expect(page.locator(f"#id_f{finding.pk}-treatment")).to_have_value("不予处罚")
         page.get_by_role("button", name="保存处理决定").click()
         expect(page.locator(".messages")).to_contain_text("处理决定已保存")
-        page.get_by_text("审核通过").click()
+        page.get_by_text("审核通过", exact=True).click()
         page.locator("#review #id_note").fill("同意")
         page.get_by_role("button", name="提交审核").click()
         expect(page.get_by_test_id("status")).to_have_text("已审核")

@@ -4,7 +4,7 @@ from spotcheck.accounts.models import Role
 from tests import factories as f
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # like every e2e test: a plain flush would re-create content types that the next serialized test loads again
 def test_login_and_wrong_password(page, live_server, login, shot):
     f.user("e2e-county", Role.COUNTY_STAFF, f.YANGCHENG, display_name="阳城县测试员")
     login("e2e-county", "wrong-password")

@@ -400,3 +400,35 @@ def test_decision_is_locked_after_review_except_recording_the_penalty_execution(
     done = actions.decide_finding(reviewer, finding, "依法处罚", "", refund_amount=Decimal("800"),
                                   penalty_amount=Decimal("800"), penalty_executed=True)
     assert done.penalty_executed and done.decided_treatment == "依法处罚"
+
+
+def _evidence_files() -> set[str]:
+    from pathlib import Path
+
+    from django.conf import settings
+
+    root = Path(settings.MEDIA_ROOT) / "evidence"
+    return {str(p) for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+
+def test_referral_receipt_with_its_file_is_one_action(hospital_inspection, team_user, reviewer, monkeypatch):
+    """A refusal after the scan was stored leaves neither the evidence row nor the file (issue 11 § 5)."""
+    from spotcheck.inspections.models import Referral
+
+    recorded(team_user, hospital_inspection)
+    ref = actions.refer(reviewer, hospital_inspection, "police", "涉嫌诈骗", agency_name="阳城县公安局")
+    files, rows = _evidence_files(), Evidence.objects.count()
+
+    def refuse(*args, **kwargs):
+        raise actions.ActionRefused("回执登记失败")
+
+    with monkeypatch.context() as m:
+        m.setattr(Referral, "save", refuse)
+        with pytest.raises(actions.ActionRefused, match="回执登记失败"):
+            actions.record_referral_receipt(reviewer, ref, None, "已受理", file=upload())
+    assert _evidence_files() == files and Evidence.objects.count() == rows
+    ref = actions.record_referral_receipt(reviewer, ref, None, "已受理", file=upload())
+    assert ref.receipt is not None and ref.receipt.kind == "receipt" and len(_evidence_files()) == len(files) + 1
+    with pytest.raises(actions.ActionRefused, match="已登记回执"):
+        actions.record_referral_receipt(reviewer, ref, None, "again", file=upload())
+    assert len(_evidence_files()) == len(files) + 1

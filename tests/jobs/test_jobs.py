@@ -54,7 +54,7 @@ def test_unexpected_exception_fails_with_generic_message(county_user, caplog):
     assert "boom" in caplog.text
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_thread_mode_runs_in_background(settings):
     settings.SPOTCHECK_JOBS_SYNC = False
     user = f.user("t-thread")

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from spotcheck.portal import actions
 
-pytestmark = pytest.mark.django_db(transaction=True)  # on_commit hooks must run
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)  # on_commit hooks must run
 
 
 def test_cached_results_page_is_invalidated_by_a_publication(client, settings, inspections, county_user):

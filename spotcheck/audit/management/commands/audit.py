@@ -21,13 +21,18 @@ class Command(BaseCommand):
     help = "审计日志哈希链：verify 校验整条链（--checkpoint 核对保存的检查点）；checkpoint 签发检查点；keygen 生成签名密钥"
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("verb", choices=["verify", "checkpoint", "keygen"])
+        parser.add_argument("verb", choices=["verify", "checkpoint", "keygen", "accept"])
+        parser.add_argument("target", nargs="*", metavar="TABLE ID",
+                            help="accept：表（如 directory.institution）和行编号")
+        parser.add_argument("--reason", default="", help="accept：接受现值的原因（必填，记入审计链）")
         parser.add_argument("--checkpoint", action="append", default=[], metavar="FILE_OR_URL",
                             help="verify：再核对保存的检查点（文件或 http(s) 地址，可重复）")
         parser.add_argument("--path", default="", help="keygen：密钥文件位置（默认为设置中的密钥文件）")
         parser.add_argument("--if-missing", action="store_true", help="keygen：已有密钥时什么也不做")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["verb"] == "accept":
+            return self._accept(opts)
         if opts["verb"] in ("checkpoint", "keygen"):
             return self._checkpoint_verb(opts)
         problem = None
@@ -39,6 +44,19 @@ class Command(BaseCommand):
             problem = exc
         if opts["checkpoint"]:
             self._verify_checkpoints(opts["checkpoint"], problem)
+
+    def _accept(self, opts: dict[str, Any]) -> None:
+        """``accept TABLE ID --reason``: record a row's current values as its state, after examination."""
+        from spotcheck.audit.actions import accept_row
+
+        if len(opts["target"]) != 2:
+            raise CommandError("用法：spotcheck audit accept 表 行编号 --reason 原因（表如 directory.institution）")
+        label, pk = opts["target"]
+        try:
+            event = accept_row("spotcheck audit accept", label, pk, opts["reason"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"已记录第 {event.seq} 号事件：接受 {event.object_repr} 的现值（原因：{event.reason}）")
 
     def _checkpoint_verb(self, opts: dict[str, Any]) -> None:
         """``checkpoint``: sign the chain head, store and print it; ``keygen``: create the signing key file."""
