@@ -29,6 +29,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _local = threading.local()
+_shared_connection_lock = threading.RLock()
 
 
 class FileLedger:
@@ -91,6 +92,11 @@ def atomic_action() -> Iterator[None]:
         finally:
             _local.depth = depth
         return
+    # A connection shared between threads (only Django's test live server on in-memory SQLite does this)
+    # must not run two actions at once: the second would find itself inside the first one's transaction.
+    shared = connection.allow_thread_sharing
+    if shared:
+        _shared_connection_lock.acquire()
     ledger = FileLedger()
     _local.depth, _local.ledger = 1, ledger
     try:
@@ -104,6 +110,8 @@ def atomic_action() -> Iterator[None]:
         raise
     finally:
         _local.depth, _local.ledger = 0, None
+        if shared:
+            _shared_connection_lock.release()
     if not connection.in_atomic_block:
         # really committed (a test's enclosing transaction defers on_commit; nothing to settle then)
         ledger.settle()

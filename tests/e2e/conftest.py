@@ -19,6 +19,28 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def _serve_one_request_at_a_time() -> None:
+    """On SQLite the test database is in memory and the live server's threads share the test's one
+    connection: two requests at once would run inside each other's transaction (an action's durable
+    transaction refuses that) or find a table locked. A single-threaded server serves them in turn
+    (Django then closes every HTTP connection, so the browser's parallel requests just queue). On
+    PostgreSQL each thread has its own connection and the threaded server stays."""
+    from django.conf import settings
+    from django.core.servers.basehttp import WSGIServer
+    from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        return
+
+    def _create_server(self, connections_override=None):  # noqa: ARG001 - run() applies the override
+        return WSGIServer((self.host, self.port), QuietWSGIRequestHandler, allow_reuse_address=False)
+
+    LiveServerThread._create_server = _create_server
+
+
+_serve_one_request_at_a_time()
+
+
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
     for item in items:
