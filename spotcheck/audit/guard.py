@@ -72,10 +72,12 @@ def check_rows(model: type[models.Model], pks: list[Any]) -> None:
             now = capture_values(fields, row[1:], spec)
             changed = [labels[n] for n, v in now.items() if n in state and state[n] != v]
             if changed:
+                obj = model._base_manager.filter(pk=row[0]).first()
                 raise TamperedRow(
-                    f"{model._meta.verbose_name}（编号 {row[0]}）的“{'、'.join(changed[:3])}”与审计记录不一致"
-                    f"（最后一次合法变更为第 {seq} 号事件），可能有人绕过系统直接改动了数据库。"
-                    "此行在核查之前不能修改：请系统管理员运行 spotcheck audit verify 核查处理。"
+                    f"{model._meta.verbose_name}“{obj}”的“{'、'.join(changed[:3])}”与审计记录不一致"
+                    f"（最后一次合法变更为第 {seq} 号审计事件），可能有人绕过系统直接改动了数据库。"
+                    "为免把这一改动当作合法记录，此行在核查之前不能修改。请联系系统管理员或审计/纪检人员"
+                    "在“审计日志 → 审计校验”中核查处理。"
                 )
 
 

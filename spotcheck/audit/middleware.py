@@ -20,8 +20,9 @@ class RequestContextMiddleware:
 
     def process_exception(self, request: Any, exception: Exception) -> Any:
         """A step refused because its row was changed behind the application: 409 with the reason."""
-        from django.http import HttpResponse, JsonResponse
-        from django.utils.html import escape
+        from django.http import JsonResponse
+        from django.shortcuts import render
+        from django.utils.http import url_has_allowed_host_and_scheme
 
         from .guard import TamperedRow
 
@@ -29,8 +30,9 @@ class RequestContextMiddleware:
             return None
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": exception.message}, status=409)
-        return HttpResponse(
-            f"<!doctype html><meta charset=utf-8><title>数据与审计记录不一致</title>"
-            f"<h1>无法执行此操作</h1><p>{escape(exception.message)}</p><p><a href=\"javascript:history.back()\">返回</a></p>",
-            status=409, content_type="text/html; charset=utf-8",
-        )
+        back = request.META.get("HTTP_REFERER", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = "/"
+        return render(request, "audit/tampered.html",
+                      {"message": exception.message, "back": back, "request_id": getattr(request, "request_id", "")},
+                      status=409)

@@ -5,8 +5,8 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_POST
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
 
 from spotcheck.accounts.scope import require
 
@@ -34,12 +34,45 @@ def event_detail(request: HttpRequest, seq: int) -> HttpResponse:
     user: Any = request.user
     require(user, "audit")
     event = get_object_or_404(AuditEvent.objects.restrict(user, "audit"), seq=seq)
-    return render(request, "audit/detail.html", {"e": event})
+    return render(request, "audit/detail.html", {"e": event, "state_rows": _state_rows(event)})
+
+
+def _state_rows(event: AuditEvent) -> list[tuple[str, str]]:
+    """The recorded full state as (Chinese field name, value as a person reads it)."""
+    from django.apps import apps
+
+    from .verify import _plain
+
+    if not isinstance(event.state, dict):
+        return []
+    try:
+        model = apps.get_model(event.object_type)
+    except (LookupError, ValueError):
+        return [(k, _plain(v)) for k, v in event.state.items()]
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    rows = []
+    for name, value in event.state.items():
+        f = fields.get(name)
+        if f is None:
+            try:
+                label = str(model._meta.get_field(name).verbose_name)
+            except Exception:  # noqa: BLE001 - a field removed since: show its stored name
+                label = name
+            rows.append((label, _plain(value)))
+            continue
+        shown = dict(f.flatchoices).get(value, value) if f.choices else value
+        if isinstance(shown, str) and shown.startswith("sha256:"):
+            shown = "（仅记录摘要）"
+        rows.append((str(f.verbose_name), _plain(shown)))
+    return rows
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
+    """POST runs the check (it reads every table); GET (a reload, a bookmark) goes back to the log."""
     user: Any = request.user
     require(user, "audit")
+    if request.method == "GET":
+        return redirect("audit:list")
     return render(request, "audit/verify.html", {"report": verify_all()})

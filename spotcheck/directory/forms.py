@@ -100,7 +100,10 @@ class InstitutionForm(DirectoryForm):
             "信用等级来自<a href=\"{}\">信用评价</a>，只能由信用评价修改；新增机构为未评级", reverse("credit:index"))
         flag.help_text = "只能由系统数据检查的决定或机构页面的“设置重点监控”（须填写理由）修改"
         if self.instance.pk:
-            self.fields["change_reason"].help_text = "记入审计日志。" + ownership.REASON_HELP
+            self.fields["change_reason"].help_text = (
+                "每次修改都须填写，记入审计日志；修改机构类型、机构类别、医院等级、所属区域或协议状态时，"
+                "变更及原因还将在该区域下次抽取审批时逐条列出"
+            )
 
     def clean(self) -> dict[str, Any]:
         """Refuse a submitted 信用等级 / 重点监控 that differs from the stored one (a disabled field's

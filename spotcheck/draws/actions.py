@@ -28,9 +28,10 @@ from django.utils import timezone
 from spotcheck import policy
 from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import record, record_rows
-from spotcheck.audit.guard import check_rows
+from spotcheck.audit.guard import TamperedRow, check_rows
 from spotcheck.base.transactions import action
 from spotcheck.core import draw as core
+from spotcheck.core.codes import region_prefix
 from spotcheck.directory.models import Inspector, Institution
 from spotcheck.planning.models import Task, TaskStatus
 
@@ -154,6 +155,13 @@ def freeze(actor: Any, task: Task) -> Draw:
                                 "只有在该抽取失败或作废后才能重新抽取")
         if task.status != TaskStatus.DRAFT:
             raise ActionRefused(f"任务状态为“{task.get_status_display()}”，不能冻结抽取范围")
+        # The freeze fixes every institution's chance of being drawn: none of them may carry a value that
+        # was changed behind the application (it would reach the draw without showing in the change list).
+        area = Institution.objects.filter(region__code__startswith=region_prefix(task.region_id))
+        try:
+            check_rows(Institution, list(area.values_list("pk", flat=True)))
+        except TamperedRow as exc:
+            raise ActionRefused(f"不能冻结抽取范围：{exc.message}")
         try:
             frozen = pool.freeze_input(task)
         except ValidationError as exc:

@@ -180,3 +180,10 @@ def test_accept_records_the_examined_values_with_a_reason(written, guard_on, cap
     assert _only().ok
     event = AuditEvent.objects.filter(action="audit.accept").get()
     assert event.state["name"] == "核查后保留" and event.reason == "经核查为更名，补记"
+
+
+def test_event_page_shows_the_recorded_state_in_chinese(written, client_for, auditor_user):
+    event = AuditEvent.objects.filter(object_type="directory.institution", object_id=str(written[0].pk)).first()
+    page = client_for(auditor_user).get(reverse("audit:detail", args=[event.seq])).content.decode()
+    assert "变更后完整状态" in page and "定点医药机构编码" in page and written[0].fixmedins_code in page
+    assert "<th>协议状态</th><td>在协议</td>" in page  # choice labels, not stored keys

@@ -6,6 +6,7 @@ field, before → after, reason, from the audit log; plus institutions added and
 
 from __future__ import annotations
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -196,3 +197,24 @@ def test_commit_after_approval_keeps_the_list(world, staffed, county_user, appro
     commit(draw, county_user, approver)
     body = login(approver).get(f"/draws/{draw.draw_id}/").content.decode()
     assert "协议暂停" in section(body)
+
+
+def test_a_change_behind_the_application_blocks_the_freeze_and_the_form(world, staffed, county_user, settings,
+                                                                       client_for):
+    """The draw's approver sees every change to a draw-relevant field: one made directly in the database
+    cannot reach a freeze unseen, and a later form edit cannot launder it (409 with the reason)."""
+    from django.db import connection
+
+    settings.SPOTCHECK_AUDIT_GUARD = True
+    victim = staffed["hospitals"][0]
+    edit(county_user, victim, "联系人变更", contact_person="王五")  # the row now has a recorded state
+    with connection.cursor() as cur:
+        cur.execute("UPDATE directory_institution SET contract_status = 'suspended' WHERE id = %s", [victim.pk])
+    with pytest.raises(actions.ActionRefused, match="不能冻结抽取范围.*协议状态"):
+        actions.freeze(county_user, make_task(world))
+    response = client_for(county_user).post(reverse("directory:institution-edit", args=[victim.pk]),
+                                            form_data(victim, contract_status="suspended", notes="补记",
+                                                      change_reason="补记"))
+    page = response.content.decode()
+    assert response.status_code == 409 and "审计记录不一致" in page and victim.fixmedins_code in page
+    assert "没有保存" in page
