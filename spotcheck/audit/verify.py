@@ -79,14 +79,9 @@ def _plain(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    if value is None:
-        return "空"
-    if isinstance(value, bool):
-        return "“是”" if value else "“否”"
-    if value is _MISSING:
-        return "（无记录）"
-    text = str(value)
-    return f"“{text[:80]}{'…' if len(text) > 80 else ''}”"
+    """:func:`_plain` in quotes, for a sentence ("空" stays bare)."""
+    text = _plain(value)
+    return text if value is None or value == "" else f"“{text}”"
 
 
 @dataclass

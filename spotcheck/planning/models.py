@@ -112,16 +112,19 @@ class ItemList(models.Model):
         return self.items.used().exists()
 
 
+#: Draw statuses in which a draw no longer uses its task's items. A hook filled by the draws app (which sits
+#: above planning) when it starts: a draw cancelled before its commitment.
+RELEASING_DRAW_STATUSES: set[str] = set()
+
+
 def using_tasks() -> models.QuerySet[Task]:
     """Tasks whose items are part of the record: a draw not cancelled before its commitment (the frozen
     input, the public commitment and the draw record name them), an inspection or a publication."""
-    from spotcheck.draws.models import DrawStatus  # draws imports planning: not at module level
-
     draw, inspection, publication = (Task._meta.get_field(name).related_model
                                      for name in ("draws", "inspections", "publications"))
     task = OuterRef("pk")
     return Task.objects.filter(
-        Exists(draw.objects.filter(task=task).exclude(status=DrawStatus.CANCELLED))
+        Exists(draw.objects.filter(task=task).exclude(status__in=RELEASING_DRAW_STATUSES))
         | Exists(inspection.objects.filter(task=task))
         | Exists(publication.objects.filter(task=task))
     )
