@@ -30,10 +30,11 @@ demo: install
 	@echo "       demo-county 阳城县医保局业务人员 · demo-county-lead 阳城县医保局负责人 · demo-inspector 检查人员 · demo-auditor 审计/纪检"
 	@echo "       demo-institution 定点医药机构（本单位信用档案）· 公示门户（无需登录）: http://127.0.0.1:$(PORT)/portal/"
 	@echo ""
-	DJANGO_SETTINGS_MODULE=spotcheck.settings.dev $(BIN)/spotcheck runserver 127.0.0.1:$(PORT)
+	DJANGO_SETTINGS_MODULE=spotcheck.settings.dev scripts/demo-serve.sh $(BIN) $(PORT)
 
 test: install
 	@scripts/ensure-test-deps.sh
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 test-fast: install
@@ -44,6 +45,7 @@ e2e: install
 	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
 
 lint: install
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check spotcheck tests benchmarks
 	$(BIN)/mypy
 

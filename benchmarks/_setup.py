@@ -51,8 +51,8 @@ STATE_FILES = (
     "spotcheck/*/migrations/*.py",
     "spotcheck/core/regions.py",
     "spotcheck/directory/regions.py",
-    "spotcheck/directory/demo.py",
-    "spotcheck/directory/management/commands/demo_data.py",
+    "spotcheck/demo/generator.py",
+    "spotcheck/demo/management/commands/demo_data.py",
     # demo-data records one audit event with the row's state per row: what it records is theirs
     "spotcheck/audit/actions.py",
     "spotcheck/audit/state.py",

@@ -86,7 +86,7 @@ def build(total: int) -> None:  # noqa: C901 — one linear script
 
     from spotcheck.accounts.models import Role, User
     from spotcheck.core.codes import make_fixmedins_code, make_uscc
-    from spotcheck.directory import demo
+    from spotcheck.demo import generator as demo
     from spotcheck.directory.models import Department, DepartmentKind, Institution, Region
     from spotcheck.draws.models import Assignment, Draw, DrawStatus
     from spotcheck.inspections.models import Finding, Inspection, InspectionStatus, ResultType, ViolationType
@@ -251,7 +251,7 @@ def sample_urls(url: str) -> dict[str, list[str]]:
 
 
 def sample() -> dict[str, list[str]]:
-    from spotcheck.directory import demo
+    from spotcheck.demo import generator as demo
     from spotcheck.portal.models import Publication
 
     rng = random.Random(7)

@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from spotcheck.accounts import views as account_views
+from spotcheck.directory import views as directory_views
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", directory_views.home, name="home"),
     path("accounts/", include("spotcheck.accounts.urls")),
     path("directory/", include("spotcheck.directory.urls")),
     path("planning/", include("spotcheck.planning.urls")),

@@ -9,7 +9,7 @@ from typing import Any
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from .permissions import can
+from spotcheck.base.permissions import can
 
 
 class RolePermission(BasePermission):

@@ -1,8 +1,7 @@
 from typing import Any
 
+from spotcheck.base.permissions import PERMISSIONS
 from spotcheck.core.regions import builtin_region_name
-
-from .permissions import PERMISSIONS
 
 
 def user_scope(request: Any) -> dict[str, Any]:

@@ -10,20 +10,8 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from spotcheck.base.roles import UNSCOPED_ROLES, Role
 from spotcheck.core.codes import region_prefix
-
-
-class Role(models.TextChoices):
-    ADMIN = "admin", "系统管理员"
-    CITY_ADMIN = "city_admin", "市局管理员"
-    COUNTY_STAFF = "county_staff", "县局业务人员"
-    INSPECTOR = "inspector", "检查人员"
-    AUDITOR = "auditor", "审计/纪检"
-    INSTITUTION = "institution", "定点医药机构"
-
-
-#: Roles whose scope is the whole installation regardless of their region.
-UNSCOPED_ROLES = frozenset({Role.ADMIN, Role.AUDITOR})
 
 
 class User(AbstractUser):

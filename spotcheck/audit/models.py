@@ -12,12 +12,12 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from spotcheck.accounts.scope import ScopedManager
+from spotcheck.base.models import ScopedModel
 
 GENESIS = "0" * 64
 
 
-class AuditEvent(models.Model):
+class AuditEvent(ScopedModel):
     seq = models.BigIntegerField("序号", unique=True)
     at = models.DateTimeField("时间", db_index=True)
     actor = models.ForeignKey(
@@ -40,7 +40,6 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
-    objects = ScopedManager()
     scope_field = "region_code"
 
     class Meta:

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from spotcheck.accounts.scope import require
+from spotcheck.base.scope import require
 
 from .models import AuditEvent
 from .verify import verify_all

@@ -5,7 +5,8 @@
 - An institution account (role ``institution``, permission ``self``): only the subject linked to
   the institution whose fixmedins code is ``user.institution_code``.
 
-Anything else sees nothing; a row outside these sets is a 404 (``get_object_or_404`` on the sets).
+The models declare this (``read_permissions``, ``self_scope_field``) and ``restrict(user)`` applies
+it, as for every other table. Anything else sees nothing; a row outside these sets is a 404.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 
-from spotcheck.accounts.models import Role
-from spotcheck.accounts.permissions import can
+from spotcheck.base.permissions import can
+from spotcheck.base.roles import Role
 
 
 def is_institution(user: Any) -> bool:
@@ -29,22 +30,6 @@ def is_bureau(user: Any) -> bool:
 
 def may_read(user: Any) -> bool:
     return is_bureau(user) or is_institution(user)
-
-
-def scoped(model: type[Model], user: Any, subject_path: str = "subject") -> QuerySet:
-    """Rows of ``model`` that ``user`` may read. ``subject_path`` leads from ``model`` to the subject."""
-    qs: Any = model.objects  # type: ignore[attr-defined]
-    if is_institution(user):
-        code = (user.institution_code or "").strip().upper()
-        if not code:
-            return qs.none()
-        prefix = f"{subject_path}__" if subject_path else ""
-        return qs.filter(**{f"{prefix}institution__fixmedins_code": code})
-    if can(user, "credit"):
-        return qs.restrict(user, "credit")
-    if can(user, "audit"):
-        return qs.restrict(user, "view")
-    return qs.none()
 
 
 def writable(model: type[Model], user: Any) -> QuerySet:

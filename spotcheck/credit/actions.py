@@ -1,7 +1,7 @@
 """Every write of the credit app. Views, the API, the CLI, the signal receivers and the demo call these.
 
 Each function checks the actor (``credit`` in the subject's area, or an institution account on its own
-file), writes in one transaction and appends audit events. Refusals raise :class:`CreditError` (a
+file), writes in one transaction and appends audit events. Refusals raise :class:`ActionRefused` (a
 Chinese message) or ``PermissionDenied``; nothing is half-written.
 """
 
@@ -19,11 +19,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from spotcheck import policy
-from spotcheck.accounts.models import Role, User
-from spotcheck.accounts.scope import require
+from spotcheck.accounts.models import User
 from spotcheck.audit.actions import Pending, record, record_many
 from spotcheck.audit.guard import check_rows
-from spotcheck.base.transactions import action
+from spotcheck.base.actions import ActionRefused, action, actor_name, user_of
+from spotcheck.base.roles import Role
+from spotcheck.base.scope import require
 from spotcheck.core import codes
 from spotcheck.core import credit as core
 from spotcheck.directory.models import Institution, InstitutionKind
@@ -54,30 +55,13 @@ from .models import (
 )
 
 
-class CreditError(Exception):
-    """A refused credit action; ``message`` is Chinese and names the field when there is one."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-def _name(actor: Any) -> str:
-    return getattr(actor, "username", "") or (actor if isinstance(actor, str) else "system")
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) else None
-
-
 def _today() -> dt.date:
     return timezone.localdate()
 
 
 def _require_staff(actor: Any, subject: CreditSubject) -> None:
     """Bureau staff with ``credit`` in the subject's area (the CLI and receivers pass strings/None)."""
-    if _user(actor) is None:
+    if user_of(actor) is None:
         return
     require(actor, "credit", subject.region_id)
 
@@ -140,7 +124,7 @@ def ensure_subject(actor: Any, inst: Institution) -> CreditSubject:
             record(actor, "credit.subject.link", by_uscc, after={"institution": inst.fixmedins_code})
             return by_uscc
         subject = _subject_for(inst)
-        subject.created_by = _user(actor)
+        subject.created_by = user_of(actor)
         if CreditSubject.objects.filter(uscc=inst.uscc).exists():
             subject.uscc = ""  # a second fixmedins code of the same legal entity keeps its own file
         subject.save()
@@ -159,7 +143,7 @@ def ensure_subjects(actor: Any, institutions: Iterable[Institution] | None = Non
         if getattr(inst, "credit_subject", None) is not None and institutions is not None:
             continue
         s = _subject_for(inst)
-        s.created_by = _user(actor)
+        s.created_by = user_of(actor)
         if s.uscc in taken:
             s.uscc = ""
         taken.add(s.uscc)
@@ -182,36 +166,36 @@ def create_subject(actor: Any, *, kind: str, category: str, name: str, region_co
                    id_number: str = "", other_id: str = "", registration: str = "", nature: str = "",
                    legal_representative: str = "") -> CreditSubject:
     """Open a file for a subject that is not a designated institution (参保单位, persons …)."""
-    if _user(actor) is not None:
+    if user_of(actor) is not None:
         require(actor, "credit", region_code)
     name = name.strip()
     if not name:
-        raise CreditError("请填写名称/姓名", "name")
+        raise ActionRefused("请填写名称/姓名", "name")
     if kind == SubjectKind.ORG:
         if category not in ORG_CATEGORIES:
-            raise CreditError("机构类信用主体的主体类型不正确", "category")
+            raise ActionRefused("机构类信用主体的主体类型不正确", "category")
         try:
             uscc = codes.validate_uscc(uscc)
         except codes.CodeError as exc:
-            raise CreditError(f"统一社会信用代码：{exc.message}", "uscc")
+            raise ActionRefused(f"统一社会信用代码：{exc.message}", "uscc")
         if CreditSubject.objects.filter(uscc=uscc).exists():
-            raise CreditError(f"统一社会信用代码 {uscc} 已有信用档案", "uscc")
+            raise ActionRefused(f"统一社会信用代码 {uscc} 已有信用档案", "uscc")
         id_number = ""
     else:
         if category in ORG_CATEGORIES:
-            raise CreditError("个人类信用主体的主体类型不正确", "category")
+            raise ActionRefused("个人类信用主体的主体类型不正确", "category")
         try:
             id_number = codes.validate_id_number(id_number)
         except codes.CodeError as exc:
-            raise CreditError(f"身份证号：{exc.message}", "id_number")
+            raise ActionRefused(f"身份证号：{exc.message}", "id_number")
         if CreditSubject.objects.filter(id_number=id_number).exists():
-            raise CreditError("该身份证号已有信用档案", "id_number")
+            raise ActionRefused("该身份证号已有信用档案", "id_number")
         uscc = ""
     with transaction.atomic():
         subject = CreditSubject.objects.create(
             kind=kind, category=category, name=name, region_id=region_code, uscc=uscc, id_number=id_number,
             other_id=other_id, registration=registration, nature=nature,
-            legal_representative=legal_representative, created_by=_user(actor),
+            legal_representative=legal_representative, created_by=user_of(actor),
         )
         record(actor, "credit.subject.create", subject,
                after={"kind": kind, "category": category, "identifier": subject.identifier})
@@ -239,22 +223,22 @@ def add_record(actor: Any, subject: CreditSubject, *, record_type: str, title: s
     if check:
         _require_staff(actor, subject)
     if record_type not in RecordType.values:
-        raise CreditError("信息类型不正确", "record_type")
+        raise ActionRefused("信息类型不正确", "record_type")
     if record_type in SEVERITY_TYPES and severity not in ("minor", "moderate", "major"):
-        raise CreditError(f"“{RecordType(record_type).label}”须选择严重程度", "severity")
+        raise ActionRefused(f"“{RecordType(record_type).label}”须选择严重程度", "severity")
     if record_type not in SEVERITY_TYPES:
         severity = ""
     if severity not in Severity.values:
-        raise CreditError("严重程度不正确", "severity")
+        raise ActionRefused("严重程度不正确", "severity")
     if not title.strip():
-        raise CreditError("请填写事项", "title")
+        raise ActionRefused("请填写事项", "title")
     recorded_on = recorded_on or _today()
     if occurred_on > recorded_on:
-        raise CreditError("认定/发生日期不能晚于记入日期", "occurred_on")
+        raise ActionRefused("认定/发生日期不能晚于记入日期", "occurred_on")
     if valid_until is not None and valid_until < recorded_on:
-        raise CreditError("有效期至不能早于记入日期", "valid_until")
+        raise ActionRefused("有效期至不能早于记入日期", "valid_until")
     if source == RecordSource.SHARED and not provider.strip():
-        raise CreditError("其他部门共享的信息须填写信息提供单位", "provider")
+        raise ActionRefused("其他部门共享的信息须填写信息提供单位", "provider")
     file, file_name, sha = _store_file(evidence)
     with transaction.atomic():
         rec = CreditRecord(
@@ -263,7 +247,7 @@ def add_record(actor: Any, subject: CreditSubject, *, record_type: str, title: s
             document_number=document_number.strip(), occurred_on=occurred_on, recorded_on=recorded_on,
             valid_until=valid_until, evidence_name=file_name, evidence_sha256=sha, supersedes=supersedes,
             inspection=inspection, finding=finding, link_key=link_key, state=state or {},
-            entered_by=_user(actor), entered_by_name=_name(actor),
+            entered_by=user_of(actor), entered_by_name=actor_name(actor),
         )
         if file is not None:
             rec.evidence.save(file_name or "evidence", file, save=False)
@@ -276,7 +260,7 @@ def _withdraw(actor: Any, rec: CreditRecord, status: str, reason: str, on: dt.da
     """Mark a record superseded/closed from ``on`` (it stops counting that day). Audited."""
     locked = CreditRecord.objects.select_for_update().get(pk=rec.pk)
     if locked.status != RecordStatus.ACTIVE:
-        raise CreditError(f"信用信息 {rec.ref} 已是“{locked.get_status_display()}”状态")
+        raise ActionRefused(f"信用信息 {rec.ref} 已是“{locked.get_status_display()}”状态")
     before = _record_dict(locked)
     locked.status, locked.status_reason = status, reason[:300]
     locked.withdrawn_on = max(on or _today(), locked.recorded_on)
@@ -290,7 +274,7 @@ def close_record(actor: Any, rec: CreditRecord, reason: str) -> None:
     """撤销/结案 a record (it stops counting today)."""
     _require_staff(actor, rec.subject)
     if not reason.strip():
-        raise CreditError("请填写撤销理由", "reason")
+        raise ActionRefused("请填写撤销理由", "reason")
     with transaction.atomic():
         _withdraw(actor, rec, RecordStatus.CLOSED, reason.strip())
 
@@ -434,7 +418,7 @@ def model_for(version: str) -> core.ScoringModel:
         return core.model_from_dict(row.definition)
     if version in core.MODELS:
         return core.MODELS[version]
-    raise CreditError(f"评分模型版本 {version} 不存在（设置项 credit.model_version）")
+    raise ActionRefused(f"评分模型版本 {version} 不存在（设置项 credit.model_version）")
 
 
 def current_model(on: dt.date | None = None) -> core.ScoringModel:
@@ -444,17 +428,17 @@ def current_model(on: dt.date | None = None) -> core.ScoringModel:
 @action
 def add_model(actor: Any, definition: dict[str, Any], note: str = "") -> ScoringModelVersion:
     """Store a new model version (old evaluations keep theirs); switch with policy credit.model_version."""
-    if _user(actor) is not None:
+    if user_of(actor) is not None:
         require(actor, "admin")
     try:
         model = core.model_from_dict(definition)
     except ValueError as exc:
-        raise CreditError(str(exc))
+        raise ActionRefused(str(exc))
     if model.version in core.MODELS or ScoringModelVersion.objects.filter(version=model.version).exists():
-        raise CreditError(f"评分模型版本 {model.version} 已存在，修改模型须使用新的版本号")
+        raise ActionRefused(f"评分模型版本 {model.version} 已存在，修改模型须使用新的版本号")
     with transaction.atomic():
         row = ScoringModelVersion.objects.create(version=model.version, definition=core.model_to_dict(model),
-                                                 note=note, created_by_name=_name(actor))
+                                                 note=note, created_by_name=actor_name(actor))
         record(actor, "credit.model.create", row, after=row.definition)
     return row
 
@@ -480,7 +464,7 @@ def cycle_as_of(year: int) -> dt.date:
     """Evaluation day of a natural-year cycle: 31 December, or today while the year is running."""
     cycle = policy.get("credit.cycle")
     if cycle != "natural_year":
-        raise CreditError(f"不支持的信用评价周期：{cycle}")
+        raise ActionRefused(f"不支持的信用评价周期：{cycle}")
     return min(dt.date(year, 12, 31), _today())
 
 
@@ -497,7 +481,7 @@ def _evaluate(subjects: list[CreditSubject], model: core.ScoringModel, as_of: dt
         try:
             result = core.evaluate(facts(recs), model, as_of)
         except ValueError as exc:
-            raise CreditError(f"{s.name}：{exc}")
+            raise ActionRefused(f"{s.name}：{exc}")
         out.append((s, result, {r.ref: r for r in recs}))
     return out
 
@@ -507,7 +491,7 @@ def _store(actor: Any, results: list[tuple[CreditSubject, core.Evaluation, dict[
     """Evaluations, subjects' grades and institutions' ``credit_grade`` (audited, one pass)."""
     rows = [Evaluation(subject=s, cycle=cycle, as_of=as_of, score=e.score, grade=e.grade, severe=e.severe,
                        model_version=e.model_version, explanation=_explain(e, recs), on_demand=on_demand,
-                       evaluated_by_name=_name(actor)) for s, e, recs in results]
+                       evaluated_by_name=actor_name(actor)) for s, e, recs in results]
     Evaluation.objects.bulk_create(rows, batch_size=1000)
     changes: list[tuple[Any, str, dict[str, Any], dict[str, Any], str]] = []
     subjects, institutions = [], []
@@ -568,7 +552,7 @@ def evaluate_cycle(actor: Any, year: int, region_prefix: str | None = None) -> C
     with transaction.atomic():
         ensure_subjects(actor)
         qs = CreditSubject.objects.select_related("institution")
-        if _user(actor) is not None:
+        if user_of(actor) is not None:
             qs = qs.restrict(actor, "credit")
             if not qs.exists() and not is_institution(actor):
                 require(actor, "credit")
@@ -599,11 +583,11 @@ def file_objection(actor: Any, rec: CreditRecord, reason: str, evidence: Any = N
     subject = rec.subject
     _require_owner_or_staff(actor, subject)
     if not reason.strip():
-        raise CreditError("请填写异议理由", "reason")
+        raise ActionRefused("请填写异议理由", "reason")
     if rec.status != RecordStatus.ACTIVE:
-        raise CreditError("该信用信息已更正或撤销，不能再提出异议", "record")
+        raise ActionRefused("该信用信息已更正或撤销，不能再提出异议", "record")
     if rec.objections.filter(status=ObjectionStatus.OPEN).exists():
-        raise CreditError("该信用信息已有待处理的异议", "record")
+        raise ActionRefused("该信用信息已有待处理的异议", "record")
     file, file_name, sha = _store_file(evidence)
     due, _warnings = due_date(_today(), int(policy.get("credit.objection_deadline_workdays")))
     with transaction.atomic():
@@ -628,11 +612,11 @@ def resolve_objection(actor: Any, objection: Objection, *, corrected: bool, reas
         raise PermissionDenied("机构账号不能处理异议")
     _require_staff(actor, subject)
     if not reason.strip():
-        raise CreditError("请填写处理意见", "reason")
+        raise ActionRefused("请填写处理意见", "reason")
     with transaction.atomic():
         locked = Objection.objects.select_for_update().get(pk=objection.pk)
         if locked.status != ObjectionStatus.OPEN:
-            raise CreditError("该异议已处理")
+            raise ActionRefused("该异议已处理")
         old = locked.record
         new = None
         if corrected:
@@ -702,10 +686,10 @@ def apply_repair(actor: Any, rec: CreditRecord, rectification: str, evidence: An
     subject = rec.subject
     _require_owner_or_staff(actor, subject)
     if not rectification.strip():
-        raise CreditError("请填写整改情况", "rectification")
+        raise ActionRefused("请填写整改情况", "rectification")
     problems = repair_blockers(rec)
     if problems:
-        raise CreditError("不能申请信用修复：" + "；".join(problems), "record")
+        raise ActionRefused("不能申请信用修复：" + "；".join(problems), "record")
     file, file_name, sha = _store_file(evidence)
     due, _ = due_date(_today(), int(policy.get("credit.repair_review_workdays")))
     with transaction.atomic():
@@ -725,15 +709,15 @@ def decide_repair(actor: Any, app: RepairApplication, *, approve: bool, reason: 
         raise PermissionDenied("机构账号不能审核信用修复")
     _require_staff(actor, app.subject)
     if not reason.strip():
-        raise CreditError("请填写审核意见", "reason")
+        raise ActionRefused("请填写审核意见", "reason")
     with transaction.atomic():
         locked = RepairApplication.objects.select_for_update().get(pk=app.pk)
         if locked.status != RepairStatus.PENDING:
-            raise CreditError("该申请已审核")
+            raise ActionRefused("该申请已审核")
         if approve:
             rec = CreditRecord.objects.select_for_update().get(pk=locked.record_id)
             if rec.status != RecordStatus.ACTIVE:
-                raise CreditError("该信息已更正或撤销，无需修复")
+                raise ActionRefused("该信息已更正或撤销，无需修复")
             before = _record_dict(rec)
             rec.repaired_on = _today()
             rec.save(update_fields=["repaired_on"])
@@ -760,10 +744,10 @@ def apply_measure(actor: Any, subject: CreditSubject, measure: Measure, note: st
                   applied_on: dt.date | None = None) -> AppliedMeasure:
     _require_staff(actor, subject)
     if not note.strip():
-        raise CreditError("请填写实施情况", "note")
+        raise ActionRefused("请填写实施情况", "note")
     applied_on = applied_on or _today()
     if applied_on > _today():
-        raise CreditError("实施日期不能晚于今天", "applied_on")
+        raise ActionRefused("实施日期不能晚于今天", "applied_on")
     with transaction.atomic():
         row = AppliedMeasure.objects.create(subject=subject, measure=measure, evaluation=latest_evaluation(subject),
                                             note=note.strip(), applied_on=applied_on, applied_by=actor)
@@ -780,19 +764,19 @@ def apply_measure(actor: Any, subject: CreditSubject, measure: Measure, note: st
 def create_institution_account(actor: Any, fixmedins_code: str, username: str, password: str,
                                display_name: str = "") -> User:
     """An ``institution`` login that sees only its own file, objections and published results."""
-    if _user(actor) is not None:
+    if user_of(actor) is not None:
         require(actor, "admin")
     code = fixmedins_code.strip().upper()
     inst = Institution.objects.filter(fixmedins_code=code).first()
     if inst is None:
-        raise CreditError(f"定点医药机构编码 {code} 不存在", "fixmedins_code")
+        raise ActionRefused(f"定点医药机构编码 {code} 不存在", "fixmedins_code")
     username = username.strip()
     if not username:
-        raise CreditError("请填写用户名", "username")
+        raise ActionRefused("请填写用户名", "username")
     if User.objects.filter(username=username).exists():
-        raise CreditError(f"用户名 {username} 已存在", "username")
+        raise ActionRefused(f"用户名 {username} 已存在", "username")
     if len(password) < 8:
-        raise CreditError("密码至少 8 位", "password")
+        raise ActionRefused("密码至少 8 位", "password")
     with transaction.atomic():
         user = User.objects.create_user(username=username, password=password, role=Role.INSTITUTION,
                                         region_code=inst.region_id, institution_code=code,

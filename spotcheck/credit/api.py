@@ -1,6 +1,6 @@
 """REST API of the credit app: subjects, records, evaluations, objections, repairs.
 
-Same rules as the pages: rows come from ``access.scoped`` (bureau staff: their area; an institution
+Same rules as the pages: rows come from ``restrict(user)`` (bureau staff: their area; an institution
 account: its own file only), so anything else is a 404. Reads need ``credit`` (or 审计 ``view``) or
 the institution role; filing an objection or a repair application is open to the owner and staff;
 resolving and deciding need ``credit``. Writes go through ``credit.actions`` (a refusal is a 400
@@ -21,10 +21,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from spotcheck.accounts.permissions import can
+from spotcheck.base.permissions import can
 
 from . import actions
-from .access import is_institution, may_read, scoped
+from .access import is_institution, may_read
 from .models import (
     CreditRecord,
     CreditSubject,
@@ -140,7 +140,7 @@ _REFUSED = OpenApiResponse(description="操作被拒绝，detail 为中文说明
 def _run(fn: Callable[[], Any]) -> Any:
     try:
         return fn()
-    except actions.CreditError as exc:
+    except actions.ActionRefused as exc:
         raise exceptions.ValidationError({"detail": exc.message})
     except DjangoPermissionDenied as exc:
         raise exceptions.PermissionDenied(str(exc) or None)
@@ -154,12 +154,12 @@ def _input(request: Request, cls: type[serializers.Serializer]) -> dict[str, Any
 
 class _Scoped:
     model: Any = None
-    subject_path = "subject"
+
     lookup_value_regex = "[0-9]{1,18}"
     request: Any
 
     def get_queryset(self) -> Any:
-        qs = scoped(self.model, self.request.user, self.subject_path)
+        qs = self.model.objects.restrict(self.request.user)
         params = self.request.query_params
         for name in ("grade", "category", "status", "kind", "record_type", "subject"):
             value = params.get(name)
@@ -179,7 +179,7 @@ _FILTERS = [OpenApiParameter(n, str, required=False, description=d) for n, d in 
 class SubjectViewSet(_Scoped, viewsets.ReadOnlyModelViewSet):
     """信用主体 (基础信息). 身份证号 is always masked here."""
 
-    model, subject_path = CreditSubject, ""
+    model = CreditSubject
     serializer_class = SubjectSerializer
     permission_classes = [CreditPermission]
 
@@ -212,7 +212,7 @@ class ObjectionViewSet(_Scoped, mixins.CreateModelMixin, viewsets.ReadOnlyModelV
     owner_may_write = True
 
     def _record(self, record_id: int) -> CreditRecord:
-        rec = scoped(CreditRecord, self.request.user).filter(pk=record_id, status=RecordStatus.ACTIVE).first()
+        rec = CreditRecord.objects.restrict(self.request.user).filter(pk=record_id, status=RecordStatus.ACTIVE).first()
         if rec is None:
             raise exceptions.ValidationError({"record": "信用信息不存在或已更正"})
         return rec
@@ -251,7 +251,7 @@ class RepairViewSet(_Scoped, mixins.CreateModelMixin, viewsets.ReadOnlyModelView
     @extend_schema(request=RepairInput, responses={201: RepairSerializer, 400: _REFUSED})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _input(request, RepairInput)
-        rec = scoped(CreditRecord, request.user).filter(pk=data["record"]).first()
+        rec = CreditRecord.objects.restrict(request.user).filter(pk=data["record"]).first()
         if rec is None:
             raise exceptions.ValidationError({"record": "信用信息不存在"})
         app = _run(lambda: actions.apply_repair(request.user, rec, data["rectification"]))

@@ -15,18 +15,16 @@ Every row reaches a 6-digit region code through ``scope_field`` (the subject's a
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 
-from spotcheck.accounts.scope import ScopedManager
+from spotcheck.base.models import AppendOnlyModel, ScopedModel
 from spotcheck.core.masking import mask_id_number
 from spotcheck.directory.models import Institution, Region
 
-
-class AppendOnlyError(RuntimeError):
-    """Raised when code tries to delete a credit record, an evaluation or a decision."""
+#: Credit files are read by staff holding ``credit`` (their area) and by auditors (everything); an
+#: institution account reads its own file only (``self_scope_field``; see ``spotcheck.base.scope``).
+READ_PERMISSIONS = ("credit", "audit")
 
 
 class SubjectKind(models.TextChoices):
@@ -51,7 +49,7 @@ class SubjectCategory(models.TextChoices):
 ORG_CATEGORIES = frozenset({"medical", "pharmacy", "employer", "agency", "enterprise", "other_org"})
 
 
-class CreditSubject(models.Model):
+class CreditSubject(ScopedModel):
     """信用主体 and its basic information (第六条)."""
 
     kind = models.CharField("主体类别", max_length=6, choices=SubjectKind.choices)
@@ -75,8 +73,9 @@ class CreditSubject(models.Model):
     )
     created_at = models.DateTimeField("建档时间", auto_now_add=True)
 
-    objects = ScopedManager()
     scope_field = "region__code"
+    read_permissions = READ_PERMISSIONS
+    self_scope_field = "institution__fixmedins_code"
 
     class Meta:
         ordering = ["region_id", "name", "id"]
@@ -94,9 +93,6 @@ class CreditSubject(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.region_id
 
     @property
     def identifier(self) -> str:
@@ -155,8 +151,11 @@ class RecordStatus(models.TextChoices):
     CLOSED = "closed", "已结案/已撤销"
 
 
-class CreditRecord(models.Model):
+class CreditRecord(AppendOnlyModel):
     """One 守信信息 or 不良信息 with source, date, evidence, validity and who entered it."""
+
+    append_only_noun = "信用信息"
+    append_only_rule = "只能追加和更正"
 
     subject = models.ForeignKey(CreditSubject, on_delete=models.PROTECT, related_name="records", verbose_name="信用主体")
     kind = models.CharField("信息类别", max_length=4, choices=RecordKind.choices, db_index=True)
@@ -199,8 +198,9 @@ class CreditRecord(models.Model):
     entered_by_name = models.CharField("录入人", max_length=150, default="system")
     entered_at = models.DateTimeField("录入时间", auto_now_add=True)
 
-    objects = ScopedManager()
     scope_field = "subject__region__code"
+    read_permissions = READ_PERMISSIONS
+    self_scope_field = "subject__institution__fixmedins_code"
 
     class Meta:
         ordering = ["subject_id", "-recorded_on", "-id"]
@@ -216,12 +216,6 @@ class CreditRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.title}"
 
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError("信用信息只能追加和更正，不能删除")
-
-    @property
-    def audit_region_code(self) -> str:
-        return self.subject.region_id
 
     @property
     def ref(self) -> str:
@@ -229,8 +223,10 @@ class CreditRecord(models.Model):
         return f"R{self.pk}"
 
 
-class Evaluation(models.Model):
+class Evaluation(AppendOnlyModel):
     """A stored grade with its explanation (which records moved the score) and model version."""
+
+    append_only_noun = "信用评价结果"
 
     subject = models.ForeignKey(CreditSubject, on_delete=models.PROTECT, related_name="evaluations")
     cycle = models.CharField("评价周期", max_length=20, help_text="如 2023（自然年度）或 按需")
@@ -244,8 +240,9 @@ class Evaluation(models.Model):
     evaluated_by_name = models.CharField("评价人", max_length=150, default="system")
     evaluated_at = models.DateTimeField("评价时间", auto_now_add=True, db_index=True)
 
-    objects = ScopedManager()
     scope_field = "subject__region__code"
+    read_permissions = READ_PERMISSIONS
+    self_scope_field = "subject__institution__fixmedins_code"
 
     class Meta:
         ordering = ["-evaluated_at", "-id"]
@@ -254,13 +251,6 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} {self.cycle} {self.grade}"
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError("信用评价结果只能追加，不能删除")
-
-    @property
-    def audit_region_code(self) -> str:
-        return self.subject.region_id
 
 
 class ScoringModelVersion(models.Model):
@@ -287,7 +277,7 @@ class ObjectionStatus(models.TextChoices):
     KEPT = "kept", "异议不成立，维持原记录"
 
 
-class Objection(models.Model):
+class Objection(ScopedModel):
     """异议 (第十条) against one record; handled within ``credit.objection_deadline_workdays``."""
 
     subject = models.ForeignKey(CreditSubject, on_delete=models.PROTECT, related_name="objections")
@@ -310,8 +300,9 @@ class Objection(models.Model):
     corrected_record = models.ForeignKey(CreditRecord, null=True, blank=True, on_delete=models.PROTECT,
                                          related_name="+", verbose_name="更正后的记录")
 
-    objects = ScopedManager()
     scope_field = "subject__region__code"
+    read_permissions = READ_PERMISSIONS
+    self_scope_field = "subject__institution__fixmedins_code"
 
     class Meta:
         ordering = ["-filed_at", "-id"]
@@ -321,9 +312,6 @@ class Objection(models.Model):
     def __str__(self) -> str:
         return f"异议 #{self.pk}：{self.record.title}"
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.subject.region_id
 
     @property
     def decided_in_time(self) -> bool | None:
@@ -340,7 +328,7 @@ class RepairStatus(models.TextChoices):
     REJECTED = "rejected", "不予修复"
 
 
-class RepairApplication(models.Model):
+class RepairApplication(ScopedModel):
     """信用修复 of one 不良信息 after rectification and a clean period."""
 
     subject = models.ForeignKey(CreditSubject, on_delete=models.PROTECT, related_name="repairs")
@@ -361,8 +349,9 @@ class RepairApplication(models.Model):
                                    related_name="+", verbose_name="审核人")
     decided_at = models.DateTimeField("审核时间", null=True, blank=True)
 
-    objects = ScopedManager()
     scope_field = "subject__region__code"
+    read_permissions = READ_PERMISSIONS
+    self_scope_field = "subject__institution__fixmedins_code"
 
     class Meta:
         ordering = ["-applied_at", "-id"]
@@ -371,10 +360,6 @@ class RepairApplication(models.Model):
 
     def __str__(self) -> str:
         return f"信用修复 #{self.pk}：{self.record.title}"
-
-    @property
-    def audit_region_code(self) -> str:
-        return self.subject.region_id
 
 
 class MeasureKind(models.TextChoices):
@@ -402,7 +387,7 @@ class Measure(models.Model):
         return f"{self.article} {self.text}"
 
 
-class AppliedMeasure(models.Model):
+class AppliedMeasure(ScopedModel):
     """A measure actually applied to a subject: who, when, what."""
 
     subject = models.ForeignKey(CreditSubject, on_delete=models.PROTECT, related_name="applied_measures")
@@ -415,8 +400,9 @@ class AppliedMeasure(models.Model):
                                    verbose_name="实施人")
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
 
-    objects = ScopedManager()
     scope_field = "subject__region__code"
+    read_permissions = READ_PERMISSIONS
+    self_scope_field = "subject__institution__fixmedins_code"
 
     class Meta:
         ordering = ["-applied_on", "-id"]
@@ -426,6 +412,3 @@ class AppliedMeasure(models.Model):
     def __str__(self) -> str:
         return f"{self.subject} {self.measure.text}"
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.subject.region_id

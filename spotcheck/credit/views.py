@@ -1,6 +1,6 @@
 """Pages of the credit files. Every change is a POST that calls ``credit.actions``.
 
-Rows come from ``access.scoped(model, user)``: bureau staff see their area, an institution account
+Rows come from ``access.model.objects.restrict(user)``: bureau staff see their area, an institution account
 only its own file; anything else is a 404. ``public_list`` needs no login and shows no personal data.
 """
 
@@ -20,12 +20,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from spotcheck.accounts.permissions import can
+from spotcheck.base.permissions import can
+from spotcheck.base.views import run_action
 from spotcheck.directory.models import CreditGrade
 from spotcheck.portal.ratelimit import public_view
 
 from . import actions, forms
-from .access import is_institution, may_read, scoped
+from .access import is_institution, may_read
 from .models import (
     CreditRecord,
     CreditSubject,
@@ -54,7 +55,7 @@ def _staff(user: Any) -> bool:
 
 def _subject(request: HttpRequest, pk: int) -> CreditSubject:
     _need_read(request.user)
-    return get_object_or_404(scoped(CreditSubject, request.user, "").select_related("institution", "region"), pk=pk)
+    return get_object_or_404(CreditSubject.objects.restrict(request.user).select_related("institution", "region"), pk=pk)
 
 
 def _measure_qs(measures: list[Measure]) -> Any:
@@ -62,16 +63,8 @@ def _measure_qs(measures: list[Measure]) -> Any:
 
 
 def _run(request: HttpRequest, fn: Callable[[], Any], done: str) -> Any:
-    try:
-        result = fn()
-    except actions.CreditError as exc:
-        messages.error(request, exc.message)
-        return None
-    except PermissionDenied as exc:
-        messages.error(request, str(exc) or "您没有执行此操作的权限")
-        return None
-    messages.success(request, done)
-    return result
+    """The action's result, or ``None`` when it was refused (the reason is shown on the page)."""
+    return run_action(request, fn, done, denied_as_message=True)[1]
 
 
 def _form_errors(request: HttpRequest, form: Any) -> None:
@@ -93,7 +86,7 @@ def index(request: HttpRequest) -> HttpResponse:
     if is_institution(user):
         return redirect("credit:mine")
     _need_read(user)
-    qs = scoped(CreditSubject, user, "").select_related("institution", "region")
+    qs = CreditSubject.objects.restrict(user).select_related("institution", "region")
     form = forms.SubjectFilterForm(request.GET or None)
     if form.is_valid():
         d = form.cleaned_data
@@ -109,8 +102,8 @@ def index(request: HttpRequest) -> HttpResponse:
         if d["region"]:
             qs = qs.filter(region_id__startswith=d["region"].strip())
     page = Paginator(qs.order_by("region_id", "name", "id"), PAGE).get_page(request.GET.get("page"))
-    open_objections = scoped(Objection, user).filter(status=ObjectionStatus.OPEN)
-    pending_repairs = scoped(RepairApplication, user).filter(status=RepairStatus.PENDING)
+    open_objections = Objection.objects.restrict(user).filter(status=ObjectionStatus.OPEN)
+    pending_repairs = RepairApplication.objects.restrict(user).filter(status=RepairStatus.PENDING)
     today = timezone.localdate()
     return render(request, "credit/index.html", {
         "page": page, "form": form, "staff": _staff(user),
@@ -126,7 +119,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if not is_institution(user):
         return redirect("credit:index")
-    subject = scoped(CreditSubject, user, "").first()
+    subject = CreditSubject.objects.restrict(user).first()
     if subject is None:
         raise Http404("本机构尚未建立信用档案")
     return redirect("credit:subject", pk=subject.pk)
@@ -137,7 +130,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 def objection_list(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     _need_read(user)
-    qs = scoped(Objection, user).select_related("subject", "record", "filed_by", "decided_by")
+    qs = Objection.objects.restrict(user).select_related("subject", "record", "filed_by", "decided_by")
     status = request.GET.get("status", "")
     if status in ObjectionStatus.values:
         qs = qs.filter(status=status)
@@ -153,7 +146,7 @@ def objection_list(request: HttpRequest) -> HttpResponse:
 def repair_list(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     _need_read(user)
-    qs = scoped(RepairApplication, user).select_related("subject", "record", "applied_by", "decided_by")
+    qs = RepairApplication.objects.restrict(user).select_related("subject", "record", "applied_by", "decided_by")
     status = request.GET.get("status", "")
     if status in RepairStatus.values:
         qs = qs.filter(status=status)
@@ -236,7 +229,7 @@ def record_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def record_close(request: HttpRequest, pk: int) -> HttpResponse:
     _need_read(request.user)
-    rec = get_object_or_404(scoped(CreditRecord, request.user), pk=pk)
+    rec = get_object_or_404(CreditRecord.objects.restrict(request.user), pk=pk)
     form = forms.CloseForm(request.POST)
     if form.is_valid():
         _run(request, lambda: actions.close_record(request.user, rec, form.cleaned_data["reason"]), "信用信息已撤销")
@@ -297,7 +290,7 @@ def evidence(request: HttpRequest, what: str, pk: int) -> HttpResponse:
     model = {"record": CreditRecord, "objection": Objection, "repair": RepairApplication}.get(what)
     if model is None:
         raise Http404
-    row = get_object_or_404(scoped(model, request.user), pk=pk)
+    row = get_object_or_404(model.objects.restrict(request.user), pk=pk)
     if not row.evidence:
         raise Http404("没有证明材料")
     return FileResponse(row.evidence.open("rb"), as_attachment=True, filename=row.evidence_name or "evidence")
@@ -327,7 +320,7 @@ def objection_create(request: HttpRequest, pk: int) -> HttpResponse:
 def _case(request: HttpRequest, model: Any, pk: int, template: str, name: str, form_class: Any) -> HttpResponse:
     """The page of one objection or repair application: readable in scope; staff of its area get the form."""
     _need_read(request.user)
-    case = get_object_or_404(scoped(model, request.user).select_related("subject", "record"), pk=pk)
+    case = get_object_or_404(model.objects.restrict(request.user).select_related("subject", "record"), pk=pk)
     staff = _staff(request.user) and request.user.in_scope(case.subject.region_id)
     return render(request, template, {
         name: case, "staff": staff, "form": form_class() if staff else None, "today": timezone.localdate()})
@@ -343,7 +336,7 @@ def objection(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def objection_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     _need_read(request.user)
-    obj = get_object_or_404(scoped(Objection, request.user), pk=pk)
+    obj = get_object_or_404(Objection.objects.restrict(request.user), pk=pk)
     form = forms.ResolveForm(request.POST)
     if form.is_valid():
         d = form.cleaned_data
@@ -384,7 +377,7 @@ def repair(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def repair_decide(request: HttpRequest, pk: int) -> HttpResponse:
     _need_read(request.user)
-    app = get_object_or_404(scoped(RepairApplication, request.user), pk=pk)
+    app = get_object_or_404(RepairApplication.objects.restrict(request.user), pk=pk)
     form = forms.DecisionForm(request.POST)
     if form.is_valid():
         d = form.cleaned_data

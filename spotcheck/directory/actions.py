@@ -13,8 +13,8 @@ from typing import Any
 
 from django.db import models, transaction
 
-from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import record, record_cascade
+from spotcheck.base.scope import require
 from spotcheck.base.transactions import action
 
 from .models import Institution

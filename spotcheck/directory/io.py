@@ -47,17 +47,18 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.utils import timezone, translation
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 
-from spotcheck.accounts.permissions import can
-from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import Pending, record, record_many, record_rows
 from spotcheck.audit.guard import check_rows
+from spotcheck.base import tabular
+from spotcheck.base.permissions import can
+from spotcheck.base.scope import require
 from spotcheck.base.transactions import action, atomic_action
 from spotcheck.core import masking
 from spotcheck.core.codes import CodeError, validate_region_code
@@ -485,7 +486,7 @@ class RowError:
 
 
 class ImportFileError(Exception):
-    """The file cannot be read at all (format, encoding)."""
+    """The file cannot be read at all (format, encoding, type): the reader's message, in Chinese."""
 
 
 @dataclass
@@ -495,55 +496,23 @@ class Table:
     csv: bool = False
 
 
-def _blank(cells: Iterable[Any]) -> bool:
-    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
-
-
-def decode_csv(data: bytes) -> str:
-    """UTF-8 (BOM optional) or GB18030 text; ``ImportFileError`` otherwise."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GB18030（GBK）编码")
-
-
 def read_table(data: bytes, filename: str, sheet: str | None = None, progress: Progress | None = None) -> Table:
     """The header row and the non-blank data rows of an .xlsx (sheet ``sheet`` or the first sheet
-    other than 填写说明) or .csv file. ``progress`` hears every few thousand rows read (.xlsx)."""
-    suffix = Path(filename).suffix.lower()
-    if suffix == ".csv":
-        try:
-            rows = list(csv.reader(io.StringIO(decode_csv(data), newline="")))
-        except csv.Error as exc:
-            raise ImportFileError(f"CSV 文件格式错误：{exc}")
-        headers = [str(h) for h in rows[0]] if rows else []
-        body = [(number, cells) for number, cells in enumerate(rows[1:], start=2) if not _blank(cells)]
-        return Table(headers, body, csv=True)
-    if suffix != ".xlsx":
-        raise ImportFileError("只支持 .xlsx 和 .csv 文件（.xls 请在 Excel/WPS 中另存为 .xlsx）")
+    other than 填写说明) or .csv file (``spotcheck.base.tabular``). ``progress`` hears every few
+    thousand rows read (.xlsx)."""
+
+    def reading(number: int) -> None:
+        if progress is not None:
+            progress(0, 0, f"正在读取文件：已读取 {number} 行")
+
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # any failure to open is a problem of the uploaded file
-        raise ImportFileError(f"无法读取 Excel 文件，文件可能已损坏或不是 .xlsx 格式（{type(exc).__name__}）")
-    try:
-        names = [n for n in wb.sheetnames if n != INSTRUCTIONS_SHEET] or wb.sheetnames
-        ws = wb[sheet if sheet in wb.sheetnames else names[0]]
-        it = ws.iter_rows(values_only=True)
-        first = next(it, ())
-        headers = ["" if h is None else str(h) for h in first]
-        body = []
-        for number, cells in enumerate(it, start=2):
-            if not _blank(cells):
-                body.append((number, list(cells)))
-            if progress is not None and number % (10 * _BATCH) == 0:
-                progress(0, 0, f"正在读取文件：已读取 {number} 行")
-    finally:
-        wb.close()
-    return Table(headers, body)
+        rows = tabular.iter_rows(data, filename, sheet=sheet, skip_sheets=[INSTRUCTIONS_SHEET], progress=reading)
+        first = next(rows, None)
+        body = list(rows)
+    except tabular.UnreadableFile as exc:
+        raise ImportFileError(str(exc)) from None
+    headers = ["" if h is None else str(h) for h in first[1]] if first else []
+    return Table(headers, body, csv=filename.lower().endswith(".csv"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1002,8 +971,8 @@ def import_regions(data: bytes, filename: str, *, actor: Any) -> ImportResult:
     require(actor, "admin")
     result = ImportResult("regions")
     try:
-        rows = parse_region_csv(io.StringIO(decode_csv(data), newline=""))
-    except (ImportFileError, CodeError) as exc:
+        rows = parse_region_csv(io.StringIO(tabular.decode_text(data), newline=""))
+    except (tabular.UnreadableFile, CodeError) as exc:
         result.errors.append(RowError(0, "", getattr(exc, "message", str(exc))))
         return result
     stored = {code: (name, parent) for code, name, parent in Region.objects.values_list("code", "name", "parent_id")}

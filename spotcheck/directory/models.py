@@ -12,11 +12,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from spotcheck.accounts.scope import ScopedManager
+from spotcheck.base.models import ScopedModel
 from spotcheck.core import codes
 
 
-class Region(models.Model):
+class Region(ScopedModel):
     """GB/T 2260 administrative division. The primary key is the 6-digit code."""
 
     code = models.CharField("区划代码", max_length=6, primary_key=True)
@@ -28,7 +28,6 @@ class Region(models.Model):
         "级别", max_length=10, choices=[("province", "省级"), ("city", "地级"), ("county", "县级")]
     )
 
-    objects = ScopedManager()
     scope_field = "code"
 
     class Meta:
@@ -60,7 +59,7 @@ class DepartmentKind(models.TextChoices):
 HEALTHCARE_KINDS = frozenset({DepartmentKind.HEALTHCARE_SECURITY, DepartmentKind.INSURANCE_CENTER})
 
 
-class Department(models.Model):
+class Department(ScopedModel):
     """A department of one area, e.g. 阳城县医疗保障局 or 阳城县市场监督管理局."""
 
     region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="区域")
@@ -68,7 +67,6 @@ class Department(models.Model):
     name = models.CharField("名称", max_length=60, unique=True)
     short_name = models.CharField("简称", max_length=30, blank=True, default="")
 
-    objects = ScopedManager()
     scope_field = "region__code"
 
     class Meta:
@@ -79,9 +77,6 @@ class Department(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.region_id
 
     @property
     def is_healthcare(self) -> bool:
@@ -123,7 +118,7 @@ class CreditGrade(models.TextChoices):
     BAD = "差", "差"
 
 
-class Institution(models.Model):
+class Institution(ScopedModel):
     """检查对象: one 定点医药机构, keyed by ``fixmedins_code``."""
 
     fixmedins_code = models.CharField("定点医药机构编码", max_length=12, unique=True)
@@ -152,7 +147,6 @@ class Institution(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
-    objects = ScopedManager()
     scope_field = "region__code"
 
     class Meta:
@@ -168,9 +162,6 @@ class Institution(models.Model):
     def __str__(self) -> str:
         return f"{self.name}（{self.fixmedins_code}）"
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.region_id
 
     def clean(self) -> None:
         """Check digits and the consistency of code, kind and area (messages in Chinese)."""
@@ -205,7 +196,7 @@ class InspectorStatus(models.TextChoices):
     TRANSFERRED = "transferred", "调离"
 
 
-class Inspector(models.Model):
+class Inspector(ScopedModel):
     """执法检查人员. ``number`` is the public id used in draws (执法证号 or staff number)."""
 
     number = models.CharField("人员编号", max_length=64, unique=True)
@@ -226,7 +217,6 @@ class Inspector(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
-    objects = ScopedManager()
     scope_field = "region__code"
 
     class Meta:
@@ -238,9 +228,6 @@ class Inspector(models.Model):
     def __str__(self) -> str:
         return f"{self.name}（{self.number}）"
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.region_id
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
@@ -265,7 +252,7 @@ class Inspector(models.Model):
         return self.cert_valid_to >= end
 
 
-class InspectorAbsence(models.Model):
+class InspectorAbsence(ScopedModel):
     """A period an inspector cannot be drawn (leave, training, secondment)."""
 
     inspector = models.ForeignKey(Inspector, on_delete=models.CASCADE, related_name="absences")
@@ -273,7 +260,6 @@ class InspectorAbsence(models.Model):
     end = models.DateField("结束")
     reason = models.CharField("原因", max_length=100)
 
-    objects = ScopedManager()
     scope_field = "inspector__region__code"
 
     class Meta:
@@ -284,9 +270,6 @@ class InspectorAbsence(models.Model):
     def __str__(self) -> str:
         return f"{self.inspector_id} {self.start}～{self.end} {self.reason}"
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.inspector.region_id
 
     def clean(self) -> None:
         if self.start and self.end and self.end < self.start:
@@ -302,7 +285,7 @@ class ConflictReason(models.TextChoices):
     INSTITUTION_REQUEST = "institution_request", "被检查对象申请"
 
 
-class Conflict(models.Model):
+class Conflict(ScopedModel):
     """回避登记: inspector must not inspect institution between ``valid_from`` and ``valid_to``."""
 
     inspector = models.ForeignKey(Inspector, on_delete=models.PROTECT, related_name="conflicts", verbose_name="检查人员")
@@ -318,7 +301,6 @@ class Conflict(models.Model):
     )
     recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
 
-    objects = ScopedManager()
     scope_field = "institution__region__code"
 
     class Meta:
@@ -334,9 +316,6 @@ class Conflict(models.Model):
     def __str__(self) -> str:
         return f"{self.inspector} ↔ {self.institution}（{self.get_reason_display()}）"
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.institution.region_id
 
     def clean(self) -> None:
         if self.valid_to and self.valid_from and self.valid_to < self.valid_from:

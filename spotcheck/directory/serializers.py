@@ -16,7 +16,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from spotcheck.accounts.permissions import can
+from spotcheck.base.permissions import can
 from spotcheck.core.masking import mask_id_number, mask_phone
 
 from . import ownership

@@ -25,8 +25,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from spotcheck.accounts.permissions import can
-from spotcheck.accounts.scope import require
+from spotcheck.base.permissions import can
+from spotcheck.base.scope import require
 from spotcheck.core.masking import mask_id_number, mask_phone
 
 from . import actions, ownership
@@ -65,6 +65,21 @@ CONFLICT_COLUMNS: Columns = [
 
 # --------------------------------------------------------------------------------------------
 # helpers
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Work bench: counts of what the user can see, and links to the parts of the product."""
+    user: Any = request.user
+    if user.role == "institution" and not user.is_superuser:
+        return redirect("credit:mine")  # an institution account only has its own credit file
+    counts = {
+        "institutions": Institution.objects.restrict(user).count(),
+        "inspectors": Inspector.objects.restrict(user).count(),
+        "conflicts": Conflict.objects.restrict(user).count(),
+    }
+    return render(request, "accounts/home.html", {"counts": counts})
+
 
 
 def _user(request: HttpRequest, action: str) -> Any:

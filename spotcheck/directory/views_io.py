@@ -1,9 +1,9 @@
 """Excel/CSV export of a filtered list, import templates, and imports run as background Jobs.
 
 ``<kind>`` is ``institutions`` | ``inspectors`` | ``conflicts``; anything else is a 404. The engine
-is ``directory.io``; an upload is stored under ``MEDIA_ROOT/imports/``, a ``Job`` is created and
-run by ``jobs.runner.submit``, and the status page polls the Job (htmx every second, a
-``<meta http-equiv=refresh>`` fallback without JavaScript).
+is ``directory.io``; an upload is stored under ``MEDIA_ROOT/imports/``, ``jobs.actions.start_job``
+creates the ``Job`` and queues it for the background worker, and the status page polls the Job (htmx
+every second, a ``<meta http-equiv=refresh>`` fallback without JavaScript).
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
 
-from spotcheck.accounts.scope import require
+from spotcheck.base.scope import require
+from spotcheck.jobs.actions import start_job
 from spotcheck.jobs.models import Job
-from spotcheck.jobs.runner import submit
+from spotcheck.jobs.tasks import worker_missing
 
 from . import io
 
@@ -100,12 +101,10 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
                 for chunk in upload.chunks():
                     out.write(chunk)
             reason = request.POST.get("reason", "").strip()[:500]
-            job = Job.objects.create(
-                kind=f"import:{kind}", created_by=user, region_code=user.region_code, file_path=str(path),
-                file_name=Path(upload.name).name[:255], message="排队中",
-                result={"reason": reason} if reason else None,  # read by io.run_import_job
+            job = start_job(
+                user, f"import:{kind}", io.run_import_job, file_path=str(path), file_name=Path(upload.name).name,
+                params={"reason": reason} if reason else None,  # read by io.run_import_job
             )
-            submit(job, io.run_import_job)
             return redirect("directory:import-status", job_id=job.pk)
         return render(request, "directory/import_upload.html", context, status=400)
     return render(request, "directory/import_upload.html", context)
@@ -127,7 +126,8 @@ def import_status(request: HttpRequest, job_id: int) -> HttpResponse:
             raise Http404
         return _attachment(io.error_report_xlsx(errors), f"导入错误报告-{job.pk}.xlsx")
     context = {"job": job, "spec": spec, "result": result, "errors": errors,
-               "hidden_errors": result.get("error_count", 0) - len(errors)}
+               "hidden_errors": result.get("error_count", 0) - len(errors),
+               "worker_missing": job.status == Job.Status.QUEUED and worker_missing()}
     if request.headers.get("HX-Request"):
         return render(request, "directory/import_progress.html", context)
     return render(request, "directory/import_status.html", context)

@@ -17,8 +17,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from spotcheck.accounts.models import Role
-from spotcheck.accounts.permissions import can
+from spotcheck.base.permissions import can
+from spotcheck.base.roles import Role
+from spotcheck.base.scope import allowed
 from spotcheck.planning.models import Task, TaskStatus
 
 from .models import Assignment, Draw
@@ -26,7 +27,7 @@ from .models import Assignment, Draw
 
 def is_staff_for(user: Any, task: Task) -> bool:
     """The task's staff: may run its draws (``draw`` permission, task area in scope)."""
-    return can(user, "draw") and user.in_scope(task.region_id)
+    return allowed(user, "draw", task.region_id)
 
 
 def sees_everything(user: Any, draw: Draw) -> bool:
@@ -47,9 +48,8 @@ def visible_assignments(user: Any, draw: Draw) -> QuerySet[Assignment]:
         return qs
     if (
         getattr(user, "role", None) == Role.INSPECTOR
-        and can(user, "view")
         and user.inspector_number
-        and user.in_scope(draw.task.region_id)
+        and allowed(user, "view", draw.task.region_id)
         and inspections_started(draw.task)
     ):
         return qs.filter(members__active=True, members__inspector__number=user.inspector_number).distinct()

@@ -26,13 +26,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from spotcheck import policy
-from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import record, record_rows
 from spotcheck.audit.guard import TamperedRow, check_rows
-from spotcheck.base.transactions import action
+from spotcheck.base.actions import ActionRefused, action, user_of
+from spotcheck.base.scope import require
 from spotcheck.core import draw as core
 from spotcheck.core.codes import region_prefix
 from spotcheck.directory.models import Inspector, Institution
+from spotcheck.planning.actions import set_task_status
 from spotcheck.planning.models import Task, TaskStatus
 
 from . import pool
@@ -50,19 +51,8 @@ from .models import (
     EventStatus,
     EventType,
 )
+from .signals import assignments_changed
 from .staffing import staffing_report
-
-
-class ActionRefused(Exception):
-    """A step that cannot be done now; ``message`` is shown to the user as is."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) else None
 
 
 def _locked(draw: Draw) -> Draw:
@@ -79,15 +69,6 @@ def _expect(draw: Draw, *statuses: str) -> None:
 def _two_person(actor: Any, proposer_id: int | None, what: str) -> None:
     if policy.get("draw.two_person_rule") and proposer_id is not None and actor.pk == proposer_id:
         raise ActionRefused(f"{what}须由发起人以外的另一名有审批权限的人员审批（双人复核）")
-
-
-def _set_task_status(actor: Any, task: Task, status: str) -> None:
-    if task.status == status:
-        return
-    before = task.status
-    task.status = status
-    task.save(update_fields=["status"])
-    record(actor, "task.status", task, before={"status": before}, after={"status": status})
 
 
 def commit_input(draw: Draw) -> dict[str, Any]:
@@ -177,14 +158,14 @@ def freeze(actor: Any, task: Task) -> Draw:
         draw = Draw.objects.create(
             draw_id=draw_id, task=task, year=year, seq=seq, units=frozen.units, strata=frozen.strata,
             teams=frozen.teams, pair_reasons=frozen.pair_reasons, inspector_exclusions=frozen.inspector_exclusions,
-            frozen_by=_user(actor), frozen_at=timezone.now(),
+            frozen_by=user_of(actor), frozen_at=timezone.now(),
         )
         DrawExclusion.objects.bulk_create(
             (DrawExclusion(draw=draw, institution_id=inst.pk, reason=reason, detail=detail)
              for inst, reason, detail in frozen.excluded), batch_size=2000,
         )
         record_rows(actor, "draw.exclusion", draw.exclusions.all(), region_code=task.region_id)
-        _set_task_status(actor, task, TaskStatus.DRAWING)
+        set_task_status(actor, task, TaskStatus.DRAWING)
         record(actor, "draw.freeze", draw, after={
             "draw_id": draw_id, "task": task.pk, "units": len(frozen.units), "strata": frozen.strata,
             "excluded": [[i.fixmedins_code, r] for i, r, _ in frozen.excluded],
@@ -205,9 +186,9 @@ def cancel(actor: Any, draw: Draw, reason: str) -> Draw:
         draw = _locked(draw)
         _expect(draw, DrawStatus.FROZEN, DrawStatus.COMMIT_PROPOSED)
         draw.status, draw.error_code, draw.error_message = DrawStatus.CANCELLED, "cancelled", reason
-        draw.closed_by, draw.closed_at = _user(actor), timezone.now()
+        draw.closed_by, draw.closed_at = user_of(actor), timezone.now()
         draw.save()
-        _set_task_status(actor, draw.task, TaskStatus.DRAFT)
+        set_task_status(actor, draw.task, TaskStatus.DRAFT)
         record(actor, "draw.cancel", draw, after={"status": draw.status}, reason=reason)
     return draw
 
@@ -248,7 +229,7 @@ def override_staffing(actor: Any, draw: Draw, reason: str) -> Draw:
             raise ActionRefused("请先进行人员配置检查")
         if staffing_ok(draw):
             raise ActionRefused("人员配置检查已通过，无需放行")
-        draw.override_by, draw.override_at, draw.override_reason = _user(actor), timezone.now(), reason
+        draw.override_by, draw.override_at, draw.override_reason = user_of(actor), timezone.now(), reason
         draw.save(update_fields=["override_by", "override_at", "override_reason"])
         record(actor, "draw.staffing_override", draw, after={"short": draw.staffing["short"]}, reason=reason)
     return draw
@@ -282,7 +263,7 @@ def propose_commit(actor: Any, draw: Draw, sources: list[str]) -> Draw:
             raise ActionRefused(f"人员配置可能不足（{short}缺少人员），不能提交；请补充人员后重新抽取，"
                                 "或由有审批权限的人员填写理由后放行")
         draw.randomness_sources = sources
-        draw.commit_proposed_by, draw.commit_proposed_at = _user(actor), timezone.now()
+        draw.commit_proposed_by, draw.commit_proposed_at = user_of(actor), timezone.now()
         draw.status = DrawStatus.COMMIT_PROPOSED
         draw.save()
         record(actor, "draw.commit_propose", draw, after={"randomness_sources": sources})
@@ -308,7 +289,7 @@ def approve_commit(actor: Any, draw: Draw) -> Draw:
         draw.snapshot_digest = commitment["snapshot_digest"]
         draw.params_digest = commitment["params_digest"]
         draw.commitment = commitment
-        draw.committed_by, draw.committed_at = _user(actor), timezone.now()
+        draw.committed_by, draw.committed_at = user_of(actor), timezone.now()
         draw.status = DrawStatus.COMMITTED
         draw.save()
         record(actor, "draw.commit_approve", draw, after=commitment)
@@ -355,7 +336,7 @@ def propose_reveal(actor: Any, draw: Draw, public_randomness: str) -> Draw:
         draw = _locked(draw)
         _expect(draw, DrawStatus.COMMITTED)
         draw.public_randomness = text
-        draw.reveal_proposed_by, draw.reveal_proposed_at = _user(actor), timezone.now()
+        draw.reveal_proposed_by, draw.reveal_proposed_at = user_of(actor), timezone.now()
         draw.status = DrawStatus.REVEAL_PROPOSED
         draw.save()
         record(actor, "draw.reveal_propose", draw, after={"public_randomness": text})
@@ -378,23 +359,21 @@ def approve_reveal(actor: Any, draw: Draw) -> Draw:
             draw.error_code, draw.error_message = exc.code, exc.message
             draw.error_unit = str(exc.details.get("unit", ""))
             draw.error_department = str(exc.details.get("department", ""))
-            draw.revealed_by, draw.revealed_at, draw.closed_at = _user(actor), now, now
+            draw.revealed_by, draw.revealed_at, draw.closed_at = user_of(actor), now, now
             draw.save()
-            _set_task_status(actor, draw.task, TaskStatus.DRAFT)
+            set_task_status(actor, draw.task, TaskStatus.DRAFT)
             record(actor, "draw.fail", draw, after={
                 "code": exc.code, "message": exc.message, "details": exc.details,
                 "public_randomness": draw.public_randomness,
             })
             return draw
         draw.package = package
-        draw.revealed_by, draw.revealed_at = _user(actor), now
+        draw.revealed_by, draw.revealed_at = user_of(actor), now
         draw.status = DrawStatus.REVEALED
         draw.save()
         stored = _sync_assignments(actor, draw, package, None)
-        _set_task_status(actor, draw.task, TaskStatus.DRAWN)
-        from spotcheck.inspections.actions import ensure_for_draw  # inspections imports draws
-
-        ensure_for_draw(actor, draw)  # one inspection record per drawn institution
+        set_task_status(actor, draw.task, TaskStatus.DRAWN)
+        assignments_changed.send(Draw, draw=draw, actor=actor)  # inspections: one record per institution
         record(actor, "draw.reveal_approve", draw, after={
             "seed": package["seed"], "snapshot_digest": package["snapshot_digest"],
             "params_digest": package["params_digest"], "order": package["result"]["order"],
@@ -578,15 +557,13 @@ def approve_event(actor: Any, event: DrawEvent) -> DrawEvent:
         except core.DrawError as exc:
             raise ActionRefused(f"无法按规则完成替换（{ERROR_LABELS.get(exc.code, exc.code)}）：{exc.message}")
         event.status, event.seq, event.spec = EventStatus.APPROVED, len(events), spec
-        event.decided_by, event.decided_at = _user(actor), now
+        event.decided_by, event.decided_at = user_of(actor), now
         event.save()
         draw.package = package
         draw.save(update_fields=["package"])
         record(actor, "draw.package", draw, after={"event_seq": event.seq})
         stored = _sync_assignments(actor, draw, package, event)
-        from spotcheck.inspections.actions import ensure_for_draw  # inspections imports draws
-
-        ensure_for_draw(actor, draw)  # a record for an institution or team brought in by the event
+        assignments_changed.send(Draw, draw=draw, actor=actor)  # a record for who the event brought in
         record(actor, "draw.event_approve", event, after={"seq": event.seq, "event": spec,
                                                           "order": package["result"]["order"], **stored})
     return event
@@ -604,7 +581,7 @@ def reject_event(actor: Any, event: DrawEvent, note: str) -> DrawEvent:
         if event.status != EventStatus.REQUESTED:
             raise ActionRefused("该变更申请已处理")
         event.status, event.decided_by, event.decided_at, event.decision_note = (
-            EventStatus.REJECTED, _user(actor), timezone.now(), note)
+            EventStatus.REJECTED, user_of(actor), timezone.now(), note)
         event.save()
         record(actor, "draw.event_reject", event, reason=note)
     return event

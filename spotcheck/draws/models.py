@@ -15,38 +15,21 @@ ungraded institution carries the grade of policy ``draw.ungraded_grade``; ``cate
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 
-from spotcheck.accounts.scope import ScopedQuerySet
+from spotcheck.base.models import AppendOnlyModel
 from spotcheck.directory.models import Inspector, Institution
 from spotcheck.planning.models import Task
 
 
-class AppendOnlyError(RuntimeError):
-    """Raised when code tries to delete a draw record."""
-
-
-class AppendOnlyQuerySet(ScopedQuerySet):
-    def delete(self) -> Any:  # type: ignore[override]
-        raise AppendOnlyError("抽取记录只能追加，不能删除")
-
-
-AppendOnlyManager = models.Manager.from_queryset(AppendOnlyQuerySet)
-
-
-class AppendOnly(models.Model):
+class AppendOnly(AppendOnlyModel):
     """Base of every draws table: area-scoped through ``scope_field``, never deletable."""
 
-    objects = AppendOnlyManager()
+    append_only_noun = "抽取记录"
 
     class Meta:
         abstract = True
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError("抽取记录只能追加，不能删除")
 
 
 class DrawStatus(models.TextChoices):
@@ -149,9 +132,6 @@ class Draw(AppendOnly):
     def __str__(self) -> str:
         return self.draw_id
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.task.region_id
 
     @property
     def is_revealed(self) -> bool:
@@ -277,10 +257,6 @@ class DrawEvent(AppendOnly):
     def __str__(self) -> str:
         return f"{self.draw_id} {self.get_type_display()} {self.institution.fixmedins_code}"
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.draw.task.region_id
-
 
 class Assignment(AppendOnly):
     """A drawn institution of a draw. ``position`` is its place in the current inspection order
@@ -316,10 +292,6 @@ class Assignment(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.draw_id} #{self.position + 1} {self.institution.fixmedins_code}"
-
-    @property
-    def audit_region_code(self) -> str:
-        return self.draw.task.region_id
 
 
 class AssignmentMember(AppendOnly):

@@ -18,8 +18,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from spotcheck import policy
-from spotcheck.accounts.permissions import can
-from spotcheck.accounts.scope import require
+from spotcheck.base.permissions import can
+from spotcheck.base.scope import allowed, require
+from spotcheck.base.views import run_action
 from spotcheck.core import draw as core
 from spotcheck.directory.models import Inspector, Institution
 from spotcheck.planning.models import Task, TaskStatus
@@ -97,7 +98,7 @@ def _render_draw(request: HttpRequest, task: Task, draw: Draw | None, draws: lis
     staff = is_staff_for(user, task)
     ctx: dict[str, Any] = {
         "task": task, "draw": draw, "draws": draws, "staff": staff,
-        "approver": can(user, "approve") and user.in_scope(task.region_id),
+        "approver": allowed(user, "approve", task.region_id),
         "two_person": bool(policy.get("draw.two_person_rule")),
         "can_freeze": staff and task.status == TaskStatus.DRAFT and not any(
             d.status not in CLOSED_STATUSES for d in draws),
@@ -188,12 +189,7 @@ def _active_members(draw: Draw):  # noqa: ANN202 - a queryset
 
 
 def _step(request: HttpRequest, draw: Draw, run: Callable[[], Any], done: str) -> HttpResponse:
-    try:
-        run()
-    except actions.ActionRefused as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
+    run_action(request, run, done)
     return redirect("draws:detail", draw_id=draw.draw_id)
 
 

@@ -15,8 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
-from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import record
+from spotcheck.base.scope import require
 from spotcheck.documents import FontNotFoundError
 
 from .access import sees_everything

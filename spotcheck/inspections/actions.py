@@ -30,20 +30,20 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from spotcheck import policy
-from spotcheck.accounts.models import Role
-from spotcheck.accounts.permissions import can
-from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import Pending, record, record_many, record_rows
 from spotcheck.audit.guard import check_rows
-from spotcheck.base.transactions import action
+from spotcheck.base.actions import ActionRefused, action, user_of
+from spotcheck.base.permissions import can
+from spotcheck.base.roles import Role
+from spotcheck.base.scope import require
 from spotcheck.core import lenience as core_lenience
+from spotcheck.directory.actions import snapshot  # every concrete field, timestamps aside
 from spotcheck.draws.access import inspections_started
-from spotcheck.draws.actions import ActionRefused
 from spotcheck.draws.models import Draw
+from spotcheck.planning.actions import set_task_status
 from spotcheck.planning.models import TaskStatus
 
 from . import checklist, deadlines, signals
@@ -68,34 +68,12 @@ from .models import (
     ViolationType,
 )
 
-__all__ = ["ActionRefused"]
-
 #: Largest draft the phone may store (bytes of JSON).
 MAX_DRAFT_BYTES = 64 * 1024
 
 
 # --------------------------------------------------------------------------------------------
 # Who sees and who may act
-
-
-def scoped(user: Any, action: str = "view") -> QuerySet[Inspection]:
-    """Inspections ``user`` may ``action``: area scope; an inspector-role user only their teams'
-    (and only once the task's inspection period has started, as in ``draws.access``)."""
-    qs = Inspection.objects.restrict(user, action)
-    if getattr(user, "role", None) == Role.INSPECTOR and not user.is_superuser:
-        if not user.inspector_number:
-            return qs.none()
-        today = timezone.localdate()
-        qs = qs.filter(
-            assignment__members__active=True, assignment__members__inspector__number=user.inspector_number,
-        ).filter(_started_q(today)).distinct()
-    return qs
-
-
-def _started_q(today: dt.date) -> Any:
-    from django.db.models import Q
-
-    return Q(task__status=TaskStatus.INSPECTING) | Q(task__period_start__lte=today)
 
 
 def on_team(user: Any, inspection: Inspection) -> bool:
@@ -108,7 +86,7 @@ def is_bureau(user: Any) -> bool:
     return can(user, "inspect") and getattr(user, "role", None) != Role.INSPECTOR
 
 
-def _may_work(actor: Any, inspection: Inspection) -> None:
+def may_work(actor: Any, inspection: Inspection) -> None:
     """``inspect`` in the area, and for an inspector-role user a place on the current team."""
     require(actor, "inspect", inspection.region_id)
     if getattr(actor, "role", None) == Role.INSPECTOR and not actor.is_superuser:
@@ -116,7 +94,8 @@ def _may_work(actor: Any, inspection: Inspection) -> None:
             raise PermissionDenied("您不在该机构的检查组中")
 
 
-def _may_decide(actor: Any, inspection: Inspection) -> None:
+def may_decide(actor: Any, inspection: Inspection) -> None:
+    """``review`` in the inspection's area (deciding findings, referrals, rectifications)."""
     require(actor, "review", inspection.region_id)
 
 
@@ -129,10 +108,6 @@ def _expect(inspection: Inspection, *statuses: str) -> None:
     if inspection.status not in statuses:
         wanted = "、".join(str(InspectionStatus(s).label) for s in statuses)
         raise ActionRefused(f"该检查当前状态为“{inspection.get_status_display()}”，此操作只能在“{wanted}”时进行")
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) else None
 
 
 def display_status(inspection: Inspection) -> str:
@@ -221,17 +196,14 @@ def next_number(region: Any, year: int, kind: str, fmt_key: str) -> str:
 
 
 def _set_task_inspecting(actor: Any, inspection: Inspection) -> None:
-    task = inspection.task
-    if task.status == TaskStatus.DRAWN:
-        task.status = TaskStatus.INSPECTING
-        task.save(update_fields=["status"])
-        record(actor, "task.status", task, before={"status": TaskStatus.DRAWN}, after={"status": TaskStatus.INSPECTING})
+    if inspection.task.status == TaskStatus.DRAWN:
+        set_task_status(actor, inspection.task, TaskStatus.INSPECTING)
 
 
 @action
 def notify(actor: Any, inspection: Inspection, on_date: dt.date | None = None) -> Inspection:
     """Issue the 检查告知书 (notice number from policy ``inspection.notice_number_format``)."""
-    _may_work(actor, inspection)
+    may_work(actor, inspection)
     on_date = on_date or timezone.localdate()
     if on_date > timezone.localdate():
         raise ActionRefused("告知日期不能晚于今天")
@@ -259,7 +231,7 @@ def notify(actor: Any, inspection: Inspection, on_date: dt.date | None = None) -
 @action
 def save_draft(actor: Any, inspection: Inspection, data: Any) -> dt.datetime:
     """Store the phone's draft (last write wins). One UPDATE; no audit event (a draft is not a record)."""
-    _may_work(actor, inspection)
+    may_work(actor, inspection)
     if not isinstance(data, dict):
         raise ActionRefused("草稿格式不正确")
     if len(json.dumps(data, ensure_ascii=False).encode("utf-8")) > MAX_DRAFT_BYTES:
@@ -276,7 +248,7 @@ def save_draft(actor: Any, inspection: Inspection, data: Any) -> dt.datetime:
 @action
 def set_checklist(actor: Any, inspection: Inspection, rows: dict[int, tuple[str, str]]) -> int:
     """Set outcome and note of checklist lines (``{entry id: (outcome, note)}``). Returns the count changed."""
-    _may_work(actor, inspection)
+    may_work(actor, inspection)
     with transaction.atomic():
         inspection = _locked(inspection)
         _expect(inspection, InspectionStatus.NOTIFIED)
@@ -326,7 +298,7 @@ def add_finding(
     corrected_on_site: bool = False, circumstances: list[str] | None = None,
 ) -> Finding:
     """Add a problem found; the lenience recommendation (``inspections.lenience``) is made and kept."""
-    _may_work(actor, inspection)
+    may_work(actor, inspection)
     description = (description or "").strip()
     if not description:
         raise ActionRefused("请填写问题描述")
@@ -345,7 +317,7 @@ def add_finding(
         finding = Finding(
             inspection=inspection, violation_type=violation_type, act_code=violation_type.act_code,
             article=violation_type.article, description=description, amount=money,
-            corrected_on_site=bool(corrected_on_site), circumstances=circumstances, created_by=_user(actor),
+            corrected_on_site=bool(corrected_on_site), circumstances=circumstances, created_by=user_of(actor),
         )
         from .lenience import apply_recommendation  # H5's module; imported here so this one always imports
 
@@ -375,7 +347,7 @@ def decide_finding(
 ) -> Finding:
     """The bureau's decision on a finding. A treatment other than the recommendation needs a reason."""
     inspection = finding.inspection
-    _may_decide(actor, inspection)
+    may_decide(actor, inspection)
     if treatment not in Treatment.values:
         raise ActionRefused(f"处理方式“{treatment}”无效")
     deviation_reason = (deviation_reason or "").strip()
@@ -410,7 +382,7 @@ def decide_finding(
         finding.refund_amount, finding.penalty_amount = refund, penalty
         finding.penalty_executed = bool(penalty_executed)
         finding.penalty_decision_number = (penalty_decision_number or "").strip()[:60]
-        finding.decided_by, finding.decided_at = _user(actor), timezone.now()
+        finding.decided_by, finding.decided_at = user_of(actor), timezone.now()
         finding.save()
         record(actor, "finding.decide", finding, before=before, after={
             "recommended_treatment": recommended, "decided_treatment": treatment,
@@ -430,11 +402,11 @@ def _not_voided(finding: Finding | None) -> None:
 
 
 def _may_void(actor: Any, inspection: Inspection) -> None:
-    """The recorder side (``_may_work``) or the reviewer side (``review`` in the area)."""
+    """The recorder side (``may_work``) or the reviewer side (``review`` in the area)."""
     try:
-        _may_work(actor, inspection)
+        may_work(actor, inspection)
     except PermissionDenied:
-        _may_decide(actor, inspection)
+        may_decide(actor, inspection)
 
 
 def _money_text(value: Decimal | None) -> str | None:
@@ -462,7 +434,7 @@ def void_finding(actor: Any, finding: Finding, reason: str) -> Finding:
     _expect(inspection, InspectionStatus.NOTIFIED, InspectionStatus.RECORDED)
     if finding.voided_at is not None:
         raise ActionRefused(f"该问题已于 {timezone.localtime(finding.voided_at):%Y-%m-%d %H:%M} 作废")
-    finding.voided_at, finding.voided_by, finding.void_reason = timezone.now(), _user(actor), reason
+    finding.voided_at, finding.voided_by, finding.void_reason = timezone.now(), user_of(actor), reason
     finding.save(update_fields=["voided_at", "voided_by", "void_reason"])
     record(actor, "finding.void", finding, before={"voided": False}, after={
         "voided": True, "inspection": inspection.pk, "act_code": finding.act_code, "amount": finding.amount,
@@ -520,7 +492,7 @@ def correct_findings(
         record(actor, "finding.correct", finding, before=before, after=after, reason=reason)
         row = FindingCorrection.objects.create(
             finding=finding, version=version, voided=bool(after.get("voided")), before=before, after=after,
-            reason=reason, corrected_by=_user(actor), corrected_at=now,
+            reason=reason, corrected_by=user_of(actor), corrected_at=now,
         )
         record(actor, "finding.correction.create", row, after={
             "finding": finding.pk, "inspection": inspection.pk, "version": version, "before": before,
@@ -538,7 +510,7 @@ def _apply_finding_change(
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     if change.get("void"):
-        finding.voided_at, finding.voided_by, finding.void_reason = now, _user(actor), reason
+        finding.voided_at, finding.voided_by, finding.void_reason = now, user_of(actor), reason
         return {"voided": False}, {"voided": True}
     if "description" in change:
         text = str(change["description"] or "").strip()
@@ -569,7 +541,7 @@ def add_evidence(
     finding: Finding | None = None, note: str = "",
 ) -> Evidence:
     """Store an uploaded file (type by content, size by policy, SHA-256 in the audit event)."""
-    _may_work(actor, inspection)
+    may_work(actor, inspection)
     if finding is not None and finding.inspection_id != inspection.pk:
         raise ActionRefused("所选问题不属于该检查")
     _not_voided(finding)
@@ -603,7 +575,7 @@ def record_result(
     confirmed_by_name: str, signature: Evidence | None = None,
 ) -> Inspection:
     """Enter the result (附件2's four types) with the institution's confirmation; sets the deadline."""
-    _may_work(actor, inspection)
+    may_work(actor, inspection)
     if result_type not in ResultType.values:
         raise ActionRefused("请选择检查结果类型")
     summary, handling = (summary or "").strip(), (handling or "").strip()
@@ -644,7 +616,7 @@ def record_result(
         if not inspection.result_notice_number:
             inspection.result_notice_number = next_number(inspection.region, ended_on.year, "result",
                                                           "inspection.result_number_format")
-        inspection.recorded_by, inspection.recorded_at = _user(actor), timezone.now()
+        inspection.recorded_by, inspection.recorded_at = user_of(actor), timezone.now()
         inspection.status = InspectionStatus.RECORDED
         inspection.draft, inspection.draft_saved_at = {}, None
         inspection.save()
@@ -679,7 +651,7 @@ def review(actor: Any, inspection: Inspection, approve: bool, note: str = "") ->
                 raise ActionRefused(f"登记的问题均已作废，检查结果不能是“{inspection.get_result_type_display()}”，"
                                     "请退回检查组修改检查结果")
             inspection.status = InspectionStatus.REVIEWED
-            inspection.reviewed_by, inspection.reviewed_at = _user(actor), timezone.now()
+            inspection.reviewed_by, inspection.reviewed_at = user_of(actor), timezone.now()
             inspection.review_note = note
             inspection.save()
             record(actor, "inspection.review_approve", inspection, after={"note": note})
@@ -704,7 +676,7 @@ def refer(
     document_number: str = "", finding: Finding | None = None, referred_at: dt.datetime | None = None,
 ) -> Referral:
     """移交 a finding (or the whole case) to another authority."""
-    _may_decide(actor, inspection)
+    may_decide(actor, inspection)
     if agency not in Agency.values:
         raise ActionRefused("请选择移交机关")
     reason = (reason or "").strip()
@@ -739,7 +711,7 @@ def record_referral_receipt(
     One action: the uploaded file becomes a receipt evidence row in the same transaction, so a refusal
     (already receipted, no permission) leaves neither the row nor the file.
     """
-    _may_decide(actor, referral.inspection)
+    may_decide(actor, referral.inspection)
     if receipt is not None and receipt.inspection_id != referral.inspection_id:
         raise ActionRefused("回执文件不属于该检查")
     with transaction.atomic():
@@ -765,7 +737,7 @@ def order_rectification(
     finding: Finding | None = None,
 ) -> Rectification:
     """责令整改 by a date (default: today + policy ``inspection.rectification_days`` calendar days)."""
-    _may_decide(actor, inspection)
+    may_decide(actor, inspection)
     requirement = (requirement or "").strip()
     if not requirement:
         raise ActionRefused("请填写整改要求")
@@ -795,7 +767,7 @@ def submit_rectification(
     actor: Any, rect: Rectification, completion_note: str, evidence: list[Evidence] | None = None,
 ) -> Rectification:
     """Record the institution's completion (整改情况 and its evidence) for a reviewer to close."""
-    _may_work(actor, rect.inspection)
+    may_work(actor, rect.inspection)
     completion_note = (completion_note or "").strip()
     if not completion_note:
         raise ActionRefused("请填写整改情况")
@@ -808,7 +780,7 @@ def submit_rectification(
             raise ActionRefused(f"该整改当前为“{rect.get_status_display()}”，不能提交")
         rect.completion_note = completion_note
         rect.status = RectificationStatus.SUBMITTED
-        rect.submitted_by, rect.submitted_at = _user(actor), timezone.now()
+        rect.submitted_by, rect.submitted_at = user_of(actor), timezone.now()
         rect.save()
         if evidence:
             rect.evidence.add(*evidence)
@@ -821,7 +793,7 @@ def submit_rectification(
 @action
 def close_rectification(actor: Any, rect: Rectification, approve: bool = True, note: str = "") -> Rectification:
     """A reviewer other than the submitter closes (销号) the rectification or sends it back."""
-    _may_decide(actor, rect.inspection)
+    may_decide(actor, rect.inspection)
     note = (note or "").strip()
     with transaction.atomic():
         rect = Rectification.objects.select_for_update().get(pk=rect.pk)
@@ -832,7 +804,7 @@ def close_rectification(actor: Any, rect: Rectification, approve: bool = True, n
         rect.review_note = note
         if approve:
             rect.status = RectificationStatus.CLOSED
-            rect.closed_by, rect.closed_at = _user(actor), timezone.now()
+            rect.closed_by, rect.closed_at = user_of(actor), timezone.now()
             rect.save()
             record(actor, "rectification.close", rect, after={"note": note})
         else:
@@ -842,3 +814,34 @@ def close_rectification(actor: Any, rect: Rectification, approve: bool = True, n
             rect.save()
             record(actor, "rectification.reopen", rect, reason=note)
     return rect
+
+
+# --------------------------------------------------------------------------------------------
+# The editable catalogues (violation types, 包容审慎清单)
+
+#: Audit actions per catalogue table.
+CATALOGUE_AUDIT_ACTIONS: dict[str, str] = {
+    "LenienceEntry": "lenience.entry",
+    "LenienceCircumstance": "lenience.circumstance",
+    "ViolationType": "catalogue.violation_type",
+}
+
+
+@action
+def save_catalogue_row(actor: Any, obj: Any) -> Any:
+    """Save an edited or new catalogue row (admins only) with an audit event holding before/after.
+
+    ``obj`` is the instance a validated form built; the stored row is locked and read again for
+    "before" so that the event shows what was replaced. Nothing is written when nothing changed.
+    """
+    require(actor, "admin")
+    name = type(obj).__name__
+    before = None
+    if obj.pk is not None:
+        before = snapshot(type(obj).objects.select_for_update().get(pk=obj.pk))
+    after = snapshot(obj)
+    if before == after:
+        return obj
+    obj.save()
+    record(actor, f"{CATALOGUE_AUDIT_ACTIONS[name]}.{'change' if before else 'add'}", obj, before=before, after=after)
+    return obj

@@ -59,7 +59,7 @@ _REFUSED = OpenApiResponse(description="操作被拒绝（状态不符、审核�
 
 
 def _inspections(request: Request) -> QuerySet[Inspection]:
-    return actions.scoped(request.user)
+    return Inspection.objects.restrict(request.user)
 
 
 def _input(request: Request, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:

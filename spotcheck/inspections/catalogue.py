@@ -1,7 +1,8 @@
 """Default data of the editable catalogues: violation types (阳城 方案) and the 包容审慎清单 (附件5).
 
 ``ensure_defaults()`` is idempotent: it creates missing rows and never overwrites an admin's edits.
-Called by the data migration (with the historical ``apps``) and by ``demo-data``.
+Called by the data migration (with the historical ``apps``) and by ``demo-data``. An admin's edits
+are the action ``inspections.actions.save_catalogue_row``.
 
 Each violation type names an act code of :mod:`spotcheck.core.lenience` (``"<条例 article>-<slug>"``),
 which links it to the lenience lists and to the statutory range of its article:
@@ -112,39 +113,3 @@ def ensure_defaults(apps: Any = None) -> dict[str, int]:
             circumstance.objects.create(code=item.code, article=item.article, text=item.text)
             created["circumstances"] += 1
     return created
-
-
-# --- Edits by an admin ------------------------------------------------------------------------------
-
-#: Audit actions per table.
-AUDIT_ACTIONS: Final[dict[str, str]] = {
-    "LenienceEntry": "lenience.entry",
-    "LenienceCircumstance": "lenience.circumstance",
-    "ViolationType": "catalogue.violation_type",
-}
-
-
-def save_row(actor: Any, obj: Any) -> Any:
-    """Save an edited or new catalogue row (admins only) with an audit event holding before/after.
-
-    ``obj`` is the instance a validated form built; the stored row is locked and read again for
-    "before" so that the event shows what was replaced. Nothing is written when nothing changed.
-    """
-
-    from spotcheck.accounts.scope import require
-    from spotcheck.audit.actions import record
-    from spotcheck.base.transactions import atomic_action
-    from spotcheck.directory.actions import snapshot  # every concrete field, timestamps aside
-
-    require(actor, "admin")
-    name = type(obj).__name__
-    with atomic_action():
-        before = None
-        if obj.pk is not None:
-            before = snapshot(type(obj).objects.select_for_update().get(pk=obj.pk))
-        after = snapshot(obj)
-        if before == after:
-            return obj
-        obj.save()
-        record(actor, f"{AUDIT_ACTIONS[name]}.{'change' if before else 'add'}", obj, before=before, after=after)
-    return obj

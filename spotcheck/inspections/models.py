@@ -20,18 +20,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
-from spotcheck.accounts.scope import ScopedQuerySet
+from spotcheck.base.models import AppendOnlyModel, ScopedModel
+from spotcheck.base.roles import Role
+from spotcheck.base.scope import ScopedQuerySet
 from spotcheck.directory.models import Inspector, Institution, Region
 from spotcheck.draws.models import Assignment
-from spotcheck.planning.models import CheckItem, Task
-
-ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
-
-
-class AppendOnlyError(RuntimeError):
-    """Raised when code tries to delete a record that must be kept (evidence, referrals)."""
-
+from spotcheck.planning.models import CheckItem, Task, TaskStatus
 
 # --- Catalogues (editable data) --------------------------------------------------------------------
 
@@ -133,7 +129,21 @@ class ResultType(models.TextChoices):
     PENDING = "pending", "发现问题待后续处理"
 
 
-class Inspection(models.Model):
+class InspectionQuerySet(ScopedQuerySet):
+    def restrict(self, user: Any, action: str = "view") -> ScopedQuerySet:
+        """Area scope; an inspector-role user only their teams' inspections, and only once the task's
+        inspection period has started (不提前告知, as ``draws.access`` does for the drawn list)."""
+        qs = super().restrict(user, action)
+        if getattr(user, "role", None) != Role.INSPECTOR or user.is_superuser:
+            return qs
+        if not user.inspector_number:
+            return qs.none()
+        started = models.Q(task__status=TaskStatus.INSPECTING) | models.Q(task__period_start__lte=timezone.localdate())
+        team = Assignment.objects.filter(members__active=True, members__inspector__number=user.inspector_number)
+        return qs.filter(started, assignment__in=team)
+
+
+class Inspection(ScopedModel):
     """The check of one drawn institution by its team (``assignment.members``, active rows)."""
 
     assignment = models.OneToOneField(
@@ -185,8 +195,8 @@ class Inspection(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
-    objects = ScopedManager()
     scope_field = "region__code"
+    objects = InspectionQuerySet.as_manager()
 
     class Meta:
         ordering = ["task_id", "assignment__position", "id"]
@@ -197,9 +207,6 @@ class Inspection(models.Model):
     def __str__(self) -> str:
         return f"{self.task.name} · {self.institution.name}"
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.region_id
 
     def active_members(self) -> models.QuerySet[Any]:
         """The team as it stands (replaced members excluded), in slot order."""
@@ -216,7 +223,7 @@ class ChecklistOutcome(models.TextChoices):
     NOT_APPLICABLE = "na", "不适用"
 
 
-class ChecklistEntry(models.Model):
+class ChecklistEntry(ScopedModel):
     """A line of the 检查表: from a task item (``check_item``) or the violation catalogue."""
 
     inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="checklist")
@@ -232,7 +239,6 @@ class ChecklistEntry(models.Model):
     note = models.TextField("说明", blank=True, default="")
 
     scope_field = "inspection__region__code"
-    objects = ScopedManager()
 
     class Meta:
         ordering = ["inspection_id", "seq"]
@@ -264,7 +270,7 @@ class FindingQuerySet(ScopedQuerySet):
 FindingManager = models.Manager.from_queryset(FindingQuerySet)
 
 
-class Finding(models.Model):
+class Finding(ScopedModel):
     """A problem found: violation type with its 条例 article, amount (元), evidence, on-site correction,
     the product's recommendation (kept as made) and the person's decision.
 
@@ -326,21 +332,21 @@ class Finding(models.Model):
     def __str__(self) -> str:
         return f"{self.violation_type.name} {self.amount} 元"
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.inspection.region_id
 
     @property
     def is_voided(self) -> bool:
         return self.voided_at is not None
 
 
-class FindingCorrection(models.Model):
+class FindingCorrection(AppendOnlyModel):
     """One change of a finding made by a published correction (更正) after publication. Append-only.
 
     ``before`` and ``after`` hold the changed fields (amounts as strings with 2 decimals, ``voided``)
     as they were before and after; ``version`` is the publication version that published the change.
     The published snapshots themselves are never changed: the earlier version keeps what it showed."""
+
+    append_only_noun = "问题更正记录"
+    immutable = True
 
     finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="corrections",
                                 verbose_name="问题")
@@ -356,7 +362,6 @@ class FindingCorrection(models.Model):
     corrected_at = models.DateTimeField("更正时间")
 
     scope_field = "finding__inspection__region__code"
-    objects = ScopedManager()
 
     class Meta:
         ordering = ["finding_id", "corrected_at", "id"]
@@ -369,14 +374,6 @@ class FindingCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.finding} 第{self.version}版更正"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError("问题更正记录只能追加，不能修改")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError("问题更正记录只能追加，不能删除")
 
     @property
     def lines(self) -> list[str]:
@@ -392,10 +389,6 @@ class FindingCorrection(models.Model):
         return [f"{label}：{shown(key, self.before.get(key))} → {shown(key, self.after.get(key))}"
                 for key, label in self.LABELS.items() if key in self.after]
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.finding.inspection.region_id
-
 
 class EvidenceKind(models.TextChoices):
     PHOTO = "photo", "照片"
@@ -405,8 +398,10 @@ class EvidenceKind(models.TextChoices):
     RECEIPT = "receipt", "回执"
 
 
-class Evidence(models.Model):
+class Evidence(AppendOnlyModel):
     """An uploaded file (全过程执法记录). Append-only: never deleted, never overwritten."""
+
+    append_only_noun = "检查证据"
 
     inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, related_name="evidence")
     finding = models.ForeignKey(
@@ -426,7 +421,6 @@ class Evidence(models.Model):
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     scope_field = "inspection__region__code"
-    objects = ScopedManager()
 
     class Meta:
         ordering = ["inspection_id", "uploaded_at", "id"]
@@ -436,13 +430,6 @@ class Evidence(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.original_name}"
 
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError("检查证据只能追加，不能删除")
-
-    @property
-    def audit_region_code(self) -> str:
-        return self.inspection.region_id
-
 
 class Agency(models.TextChoices):
     POLICE = "police", "公安机关"
@@ -451,7 +438,7 @@ class Agency(models.TextChoices):
     DISCIPLINE = "discipline", "纪检监察机关"
 
 
-class Referral(models.Model):
+class Referral(ScopedModel):
     """移交: a finding (or the whole case) handed to another authority, with its receipt."""
 
     inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, related_name="referrals")
@@ -469,7 +456,6 @@ class Referral(models.Model):
     )
 
     scope_field = "inspection__region__code"
-    objects = ScopedManager()
 
     class Meta:
         ordering = ["-referred_at", "id"]
@@ -479,10 +465,6 @@ class Referral(models.Model):
     def __str__(self) -> str:
         return f"移交{self.get_agency_display()}"
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.inspection.region_id
-
 
 class RectificationStatus(models.TextChoices):
     OPEN = "open", "整改中"
@@ -490,7 +472,7 @@ class RectificationStatus(models.TextChoices):
     CLOSED = "closed", "已销号"
 
 
-class Rectification(models.Model):
+class Rectification(ScopedModel):
     """整改: what must be corrected by when, the evidence of completion, closure by a reviewer."""
 
     inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, related_name="rectifications")
@@ -518,7 +500,6 @@ class Rectification(models.Model):
     review_note = models.TextField("审核意见", blank=True, default="")
 
     scope_field = "inspection__region__code"
-    objects = ScopedManager()
 
     class Meta:
         ordering = ["due_date", "id"]
@@ -527,10 +508,6 @@ class Rectification(models.Model):
 
     def __str__(self) -> str:
         return f"整改至 {self.due_date}"
-
-    @property
-    def audit_region_code(self) -> str:
-        return self.inspection.region_id
 
 
 class NumberSequence(models.Model):

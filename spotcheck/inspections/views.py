@@ -1,6 +1,6 @@
 """Pages of on-site inspections. Every change is a POST that calls ``inspections.actions``.
 
-Rows come from ``actions.scoped(user)`` (area scope; an inspector-role user only their teams'): a
+Rows come from ``Inspection.objects.restrict(user)`` (area scope; an inspector-role user only their teams'): a
 record outside it is a 404. The phone page (``record``) is for the team on site; the desk pages
 (list, detail, review, referrals, rectifications, dashboard) are for bureau staff.
 """
@@ -24,9 +24,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from spotcheck import policy
-from spotcheck.accounts.permissions import can
-from spotcheck.accounts.scope import require
-from spotcheck.base.transactions import atomic_action
+from spotcheck.base.permissions import can
+from spotcheck.base.scope import require
+from spotcheck.base.views import run_action
 from spotcheck.draws.models import AssignmentMember, Draw, DrawStatus
 
 from . import actions, deadlines
@@ -60,7 +60,7 @@ from .models import (
 
 
 def _base(user: Any):  # noqa: ANN202 - a queryset
-    return actions.scoped(user).select_related("task", "institution", "region", "assignment")
+    return Inspection.objects.restrict(user).select_related("task", "institution", "region", "assignment")
 
 
 def _get(request: HttpRequest, pk: int) -> Inspection:
@@ -129,7 +129,7 @@ def index(request: HttpRequest) -> HttpResponse:
     qs = qs.prefetch_related(_team_prefetch()).order_by("due_date", "task_id", "assignment__position", "id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     _decorate(list(page.object_list), win)
-    tasks = (Inspection.objects.filter(pk__in=actions.scoped(user).values("pk"))
+    tasks = (Inspection.objects.filter(pk__in=Inspection.objects.restrict(user).values("pk"))
              .values_list("task_id", "task__name").distinct().order_by("-task_id")[:200])
     return render(request, "inspections/index.html", {
         "page": page, "form": form, "counts": counts, "pending_draws": _pending_draws(user), "tasks": tasks,
@@ -182,7 +182,7 @@ def _detail_context(user: Any, insp: Inspection, here: str = "detail") -> dict[s
     _decorate([insp], win)
     findings = list(insp.findings.select_related("violation_type", "decided_by", "created_by", "voided_by")
                     .prefetch_related("evidence", "corrections"))
-    can_work = _can(actions._may_work, user, insp)
+    can_work = _can(actions.may_work, user, insp)
     can_decide = can(user, "review") and user.in_scope(insp.region_id)
     return {
         "insp": insp,
@@ -250,14 +250,8 @@ def record_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _run(request: HttpRequest, run: Callable[[], Any], done: str, back: str) -> HttpResponse:
-    """Run the step in one action transaction (an upload and the step it belongs to commit together)."""
-    try:
-        with atomic_action():
-            run()
-    except actions.ActionRefused as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
+    """Run the step (see :func:`run_action`) and go back to the page it came from."""
+    run_action(request, run, done)
     return redirect(back)
 
 

@@ -1,7 +1,7 @@
 """Pages of the 包容审慎清单 (four lists), the 裁量情形 (provincial 第六/七/八条) and the violation catalogue.
 
 Everyone who may ``view`` reads the index; only ``admin`` adds or edits a row (GET and POST of the
-edit pages). Every change is an audit event with before/after (``catalogue.save_row``). Rows are
+edit pages). Every change is an audit event with before/after (``actions.save_catalogue_row``). Rows are
 never deleted (findings keep their act codes and circumstance codes): an admin unticks 启用 instead.
 
 URL names (``urls_lenience``): ``lenience-index``, ``lenience-entry-add``, ``lenience-entry-edit``,
@@ -23,12 +23,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from spotcheck import policy
-from spotcheck.accounts.permissions import can
-from spotcheck.accounts.scope import require
+from spotcheck.base.permissions import can
+from spotcheck.base.scope import require
 from spotcheck.core.lenience import describe_conditions
 
-from . import lenience
-from .catalogue import save_row
+from . import actions, lenience
 from .forms_lenience import LIST_ORDER, CircumstanceForm, LenienceEntryForm, ViolationTypeForm, article_number
 from .models import CatalogueKind, LenienceCircumstance, LenienceEntry, LenienceList, ViolationType
 
@@ -114,7 +113,7 @@ def _edit(
         if form.is_valid():
             obj = form.save(commit=False)
             is_new = obj.pk is None
-            save_row(request.user, obj)
+            actions.save_catalogue_row(request.user, obj)
             messages.success(request, f"已{'新增' if is_new else '保存'}{noun}：{obj}")
             return redirect(_url(request, "lenience-index"))
         messages.error(request, "请改正标红的项目后再保存")

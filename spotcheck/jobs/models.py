@@ -1,5 +1,9 @@
 """A ``Job`` row tracks one piece of background work (an import) so its progress survives a reload.
 
+The work itself is a task of Django's task framework (``jobs.tasks.run_job``, queued in the database
+and run by ``spotcheck worker``); ``Job.task_id`` names that task. The ``Job`` is what users see: status,
+progress, outcome. ``WorkerBeat`` rows say which workers are alive (see ``jobs.actions``).
+
 Scope: ``region_code`` is the creator's area; ``Job.objects.visible_to(user)`` gives a user their
 own jobs, and a 系统管理员 every job.
 """
@@ -12,8 +16,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from spotcheck.accounts.permissions import can
-from spotcheck.accounts.scope import ScopedQuerySet
+from spotcheck.base.models import ScopedModel
+from spotcheck.base.permissions import can
+from spotcheck.base.scope import ScopedQuerySet
 
 
 class JobQuerySet(ScopedQuerySet):
@@ -24,7 +29,7 @@ class JobQuerySet(ScopedQuerySet):
         return self.restrict(user, "view").filter(created_by=user)
 
 
-class Job(models.Model):
+class Job(ScopedModel):
     class Status(models.TextChoices):
         QUEUED = "queued", "排队中"
         RUNNING = "running", "进行中"
@@ -47,6 +52,7 @@ class Job(models.Model):
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
     updated_at = models.DateTimeField("最后更新", auto_now=True)
+    task_id = models.CharField("队列任务编号", max_length=64, blank=True, default="")
 
     objects = JobQuerySet.as_manager()
     scope_field = "region_code"
@@ -78,3 +84,21 @@ class Job(models.Model):
         Job.objects.filter(pk=self.pk).update(
             done=self.done, total=self.total, message=self.message, updated_at=self.updated_at
         )
+
+
+class WorkerBeat(models.Model):
+    """The last sign of life of one ``spotcheck worker`` process (written every few seconds)."""
+
+    worker_id = models.CharField("进程编号", max_length=64, unique=True)
+    hostname = models.CharField("主机", max_length=255, blank=True, default="")
+    pid = models.PositiveIntegerField("进程号", default=0)
+    started_at = models.DateTimeField("启动时间", default=timezone.now)
+    seen_at = models.DateTimeField("最后心跳", default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-seen_at"]
+        verbose_name = "后台处理进程"
+        verbose_name_plural = "后台处理进程"
+
+    def __str__(self) -> str:
+        return f"{self.worker_id}（{self.hostname} 进程 {self.pid}）"

@@ -1,16 +1,11 @@
-"""Run a ``Job`` in the background: a thread in the web process, or inline in tests.
+"""Run a ``Job``: the body that the queued task (``jobs.tasks.run_job``) executes in a worker.
 
-Why a thread and not a queue with a worker process: SpotCheck is installed in county offices on
-one machine with SQLite; a second long-running worker process is one more thing to install,
-supervise and forget to start. Imports are the only background work today, they are rare and they
-finish in seconds to a few minutes. The ``Job`` row carries status and progress, so a page reload
-(or another browser tab) shows where the work is. A job whose process is restarted mid-way stays
-``running`` with a stale ``updated_at``; its writes roll back because each job writes in one
-transaction. Should a separate worker ever be wanted (a province on PostgreSQL), only ``submit``
-changes.
-
-``settings.SPOTCHECK_JOBS_SYNC = True`` (the test settings) runs the function inline: tests use a
-transaction (and on SQLite an in-memory database) that another thread's connection cannot see.
+A job is started with ``jobs.actions.start_job``, which creates the ``Job`` row and queues a task of
+Django's task framework (database backend: the queue is a table, ``spotcheck worker`` runs it; the
+test settings run it inline). The ``Job`` row carries status and progress, so a page reload (or
+another browser tab) shows where the work is; a worker that dies mid-way leaves its job ``running``
+until ``jobs.actions.reap_stale_jobs`` marks it failed (its writes roll back: each job writes in one
+transaction).
 
 The function receives the ``Job`` and returns a JSON-able result; it reports progress with
 ``job.set_progress`` in batches. Raising ``JobFailed`` ends the job as failed with a Chinese message
@@ -21,12 +16,9 @@ as failed with a generic message.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
-from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 
 from .models import Job
@@ -45,28 +37,19 @@ class JobFailed(Exception):
         self.result = result
 
 
-def submit(job: Job, func: JobFunc) -> None:
-    """Run ``func(job)`` after the current transaction commits (thread), or now (sync setting)."""
-    if getattr(settings, "SPOTCHECK_JOBS_SYNC", False):
-        run(job.pk, func)
-        return
-    thread = threading.Thread(target=_run_in_thread, args=(job.pk, func), name=f"job-{job.pk}", daemon=True)
-    transaction.on_commit(thread.start)
-
-
-def _run_in_thread(job_id: int, func: JobFunc) -> None:
-    close_old_connections()
-    try:
-        run(job_id, func)
-    finally:
-        connections.close_all()  # this thread's connections are not reused by anyone
-
-
 def run(job_id: int, func: JobFunc) -> Job:
-    """Execute one job and store its outcome; never raises for failures of ``func``."""
+    """Execute one queued job and store its outcome; never raises for failures of ``func``.
+
+    The job is claimed with one conditional UPDATE: a job that is no longer ``queued`` (already run,
+    or failed meanwhile) is returned as it is and ``func`` is not called."""
+    now = timezone.now()
+    claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+        status=Job.Status.RUNNING, started_at=now, updated_at=now, message="开始处理…"
+    )
     job = Job.objects.get(pk=job_id)
-    job.status, job.started_at = Job.Status.RUNNING, timezone.now()
-    job.save(update_fields=["status", "started_at", "updated_at"])
+    if not claimed:
+        log.warning("job %s is %s, not queued: not run again", job.pk, job.status)
+        return job
     try:
         result = func(job)
     except JobFailed as exc:

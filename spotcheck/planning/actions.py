@@ -23,23 +23,18 @@ from django.db.models import Max
 from django.utils import timezone
 
 from spotcheck import policy
-from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import record, record_deletions, record_rows
-from spotcheck.base.transactions import action
+from spotcheck.base.actions import ActionRefused, action, user_of
+from spotcheck.base.scope import require
 from spotcheck.core.codes import fixmedins_region, region_contains, region_prefix
 from spotcheck.directory.actions import changed_fields, create, delete, snapshot, update
 from spotcheck.directory.models import Department, Institution
 
 from .io import ITEM_COLUMNS, SCOPE_CODE_COLUMN, ItemRow, check_codes
-from .models import DRAW_FIELDS, CheckItem, ItemList, Plan, Task, TeamSlot, using_tasks
+from .models import DRAW_FIELDS, CheckItem, ItemList, Plan, Task, TaskStatus, TeamSlot, using_tasks
 from .ratios import RatioError, parse_ratio
 from .scope import clean_scope_filters, department_allowed, is_county
 from .tabular import ImportRejected, RowError
-
-
-class ActionRefused(ValidationError):
-    """A write refused with a clear Chinese message. A ``ValidationError`` (a message, or messages by
-    field), so forms show it and the API answers 400 as for any other validation error."""
 
 
 @dataclass(frozen=True)
@@ -52,10 +47,6 @@ class Slot:
 
 def _require(actor: Any, region_code: str | None) -> None:
     require(actor, "plan", region_code)
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) else None
 
 
 #: ``created_by`` is empty for the CLI's system actor; it is set by the action, never by the caller.
@@ -146,7 +137,7 @@ def next_item_seq(item_list: ItemList) -> int:
 def create_item(actor: Any, item_list: ItemList, data: dict[str, Any], *, reason: str = "") -> CheckItem:
     """Add an item (序号 defaults to the next free one); the ratio is parsed from ``ratio_text``."""
     data = {k: v for k, v in data.items() if k in _ITEM_INPUT}
-    data.update(item_list=item_list, created_by=_user(actor), created_at=timezone.now())
+    data.update(item_list=item_list, created_by=user_of(actor), created_at=timezone.now())
     if not data.get("seq"):
         data["seq"] = next_item_seq(item_list)
     return create(actor, CheckItem, data, reason=reason, check=_check_item, **_WRITE)
@@ -188,7 +179,7 @@ def _write_version(actor: Any, old: CheckItem, new: CheckItem, reason: str) -> C
     record(actor, "item.retire", old, before={"retired_at": None}, after={"retired_at": now}, reason=reason)
     diff = _value_diff(old, new)
     new.version, new.supersedes, new.change_reason = old.version + 1, old, reason[:200]
-    new.created_by, new.created_at = _user(actor), now
+    new.created_by, new.created_at = user_of(actor), now
     new.save()
     record(actor, "item.version", new, before={k: getattr(old, k) for k in diff},
            after={**diff, "version": new.version, "supersedes": old.pk}, reason=reason)
@@ -312,7 +303,7 @@ def import_items(
             item.delete()
         for old, item in writes:
             if old is None:
-                item.created_by, item.created_at = _user(actor), timezone.now()
+                item.created_by, item.created_at = user_of(actor), timezone.now()
                 item.save()
                 record(actor, "create", item, after=snapshot(item), reason=reason)
                 counts["created"] += 1
@@ -343,7 +334,7 @@ def _check_plan(actor: Any, plan: Plan) -> None:
         item_list = plan.item_list
         if not region_contains(item_list.region_id, plan.region_id):
             errors["item_list"] = "事项清单应由计划所在区域或其上级区域发布"
-        elif not ItemList.objects.visible_to(actor).filter(pk=item_list.pk).exists():
+        elif not ItemList.objects.restrict(actor).filter(pk=item_list.pk).exists():
             errors["item_list"] = "您无权使用该事项清单"
         elif plan.pk and Task.objects.filter(plan=plan).exclude(items=None).exclude(
             items__item_list=item_list
@@ -360,7 +351,7 @@ def _check_plan(actor: Any, plan: Plan) -> None:
 
 @action
 def create_plan(actor: Any, data: dict[str, Any], *, reason: str = "") -> Plan:
-    data = {**data, "created_by": _user(actor)}
+    data = {**data, "created_by": user_of(actor)}
     return create(actor, Plan, data, reason=reason, check=lambda p: _check_plan(actor, p), **_WRITE)
 
 
@@ -527,7 +518,7 @@ def create_task(
     joint = list(data.pop("joint_departments", []))
     if "region" not in data and "region_id" not in data:
         data["region_id"] = plan.region_id
-    task = Task(plan=plan, created_by=_user(actor), **data)
+    task = Task(plan=plan, created_by=user_of(actor), **data)
     if "seq" not in data:
         task.seq = next_task_seq(plan)
     slots = list(slots)
@@ -620,6 +611,35 @@ def set_scope_list(actor: Any, task: Task, codes: Sequence[tuple[int, str]], *, 
         diff = changed_fields(before, after)
         record(actor, "update", task, before={k: before[k] for k in diff}, after=diff, reason=reason)
     return len(institutions)
+
+
+#: The status moves a task may make: the draw (freeze, cancel or fail, reveal), the first inspection
+#: and the last publication move it on; planning owns the field, the other apps ask for the move.
+TASK_MOVES: dict[str, frozenset[str]] = {
+    TaskStatus.DRAWING: frozenset({TaskStatus.DRAFT}),
+    TaskStatus.DRAFT: frozenset({TaskStatus.DRAWING}),
+    TaskStatus.DRAWN: frozenset({TaskStatus.DRAWING}),
+    TaskStatus.INSPECTING: frozenset({TaskStatus.DRAWN}),
+    TaskStatus.DONE: frozenset({TaskStatus.DRAWN, TaskStatus.INSPECTING}),
+}
+
+
+@action
+def set_task_status(actor: Any, task: Task, status: str, *, reason: str = "") -> bool:
+    """Move ``task`` to ``status`` and record it; ``False`` when it is there already.
+
+    Only the moves in :data:`TASK_MOVES` are allowed (others raise :class:`ActionRefused`); the caller
+    (a draw, inspection or publication action) has checked its own permission and area."""
+    if task.status == status:
+        return False
+    if task.status not in TASK_MOVES.get(status, frozenset()):
+        raise ActionRefused(f"任务“{task}”当前为“{task.get_status_display()}”，"
+                            f"不能改为“{TaskStatus(status).label}”")
+    before = task.status
+    task.status = status
+    task.save(update_fields=["status"])
+    record(actor, "task.status", task, before={"status": before}, after={"status": status}, reason=reason)
+    return True
 
 
 @action

@@ -54,7 +54,7 @@ class ScopedPK(serializers.PrimaryKeyRelatedField):
         if request is None:  # schema generation
             return super().get_queryset()
         if self.action == "visible":
-            return self.model.objects.visible_to(request.user)  # type: ignore[attr-defined]
+            return self.model.objects.restrict(request.user)  # type: ignore[attr-defined]
         return self.model.objects.restrict(request.user, self.action)  # type: ignore[attr-defined]
 
 
@@ -210,7 +210,7 @@ class ItemListViewSet(_PlanningViewSet):
     delete_action = staticmethod(actions.delete_item_list)
 
     def read_queryset(self) -> models.QuerySet:
-        return ItemList.objects.visible_to(self.request.user).prefetch_related(current_items())
+        return ItemList.objects.restrict(self.request.user).prefetch_related(current_items())
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = self.run(actions.create_item_list, self.request.user, serializer.validated_data,
@@ -231,7 +231,7 @@ class CheckItemViewSet(_PlanningViewSet):
     delete_action = staticmethod(actions.delete_item)
 
     def read_queryset(self) -> models.QuerySet:
-        return CheckItem.objects.visible_to(self.request.user).with_used()
+        return CheckItem.objects.restrict(self.request.user).with_used()
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from spotcheck.accounts.permissions import can
+from spotcheck.base.permissions import can
 from spotcheck.base.transactions import atomic_action
 from spotcheck.directory.models import Department
 

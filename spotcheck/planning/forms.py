@@ -88,7 +88,7 @@ class PlanForm(forms.ModelForm):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region"].queryset = Region.objects.restrict(user, "plan")
-        self.fields["item_list"].queryset = ItemList.objects.visible_to(user).select_related("region")
+        self.fields["item_list"].queryset = ItemList.objects.restrict(user).select_related("region")
 
 
 def _choices(key: str) -> list[tuple[str, str]]:

@@ -5,8 +5,8 @@ the population: every designated institution whose region code starts with the t
 
 Area scope: plans, tasks and slots follow ``restrict(user, action)`` strictly. Item lists and their
 items are also *readable* one way upwards: a list issued by a city (or province) applies to its
-counties, so ``ItemList.objects.visible_to(user)`` adds the lists of the user's ancestor areas to
-``restrict(user, "view")``. Writes still use ``restrict(user, "plan")``, so a county user reads the
+counties, so item lists and items declare ``scope_inherits`` and ``restrict(user, "view")`` adds the
+lists of the user's ancestor areas (``spotcheck.base.scope``). Writes still use ``restrict(user, "plan")``, so a county user reads the
 city's list but cannot change it.
 
 Item versions: an item that has been *used* (:meth:`CheckItemQuerySet.used`: referenced by a task
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from fractions import Fraction
-from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -29,9 +28,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
-from spotcheck.accounts.permissions import can
-from spotcheck.accounts.scope import ScopedManager, ScopedQuerySet
-from spotcheck.core.codes import region_contains, region_parent
+from spotcheck.base.models import ScopedModel
+from spotcheck.base.scope import ScopedQuerySet
+from spotcheck.core.codes import region_contains
 from spotcheck.directory.models import Department, Institution, Region
 
 from .ratios import format_percent, is_minimum
@@ -49,38 +48,7 @@ class TargetKind(models.TextChoices):
     AGENCY = "agency", "医疗保障经办机构"
 
 
-def ancestor_codes(region_code: str) -> list[str]:
-    """Codes of the areas enclosing ``region_code`` (parent city, province), nearest first."""
-    codes: list[str] = []
-    parent = region_parent(region_code)
-    while parent is not None:
-        codes.append(parent)
-        parent = region_parent(parent)
-    return codes
-
-
-class InheritedScopeQuerySet(ScopedQuerySet):
-    """``restrict`` plus read access to rows issued by the user's ancestor areas."""
-
-    def visible_to(self, user: Any) -> InheritedScopeQuerySet:
-        """Rows ``user`` may read: their area's rows and those of the areas above it."""
-        if not can(user, "view"):
-            return self.none()
-        prefix = user.scope_prefix
-        if prefix is None:
-            return self
-        if prefix == "-":
-            return self.none()
-        field = self.model.scope_field  # type: ignore[attr-defined]
-        return self.filter(
-            models.Q(**{f"{field}__startswith": prefix}) | models.Q(**{f"{field}__in": ancestor_codes(user.region_code)})
-        )
-
-
-InheritedScopeManager = models.Manager.from_queryset(InheritedScopeQuerySet)
-
-
-class ItemList(models.Model):
+class ItemList(ScopedModel):
     """One year's 随机抽查事项清单 of one issuing area (e.g. 朔州市医疗保障局 2023)."""
 
     region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="发布区域")
@@ -91,7 +59,7 @@ class ItemList(models.Model):
     notes = models.TextField("备注", blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = InheritedScopeManager()
+    scope_inherits = True  # counties read the city's and province's lists (base.scope)
     scope_field = "region__code"
 
     class Meta:
@@ -103,9 +71,6 @@ class ItemList(models.Model):
     def __str__(self) -> str:
         return f"{self.year} {self.name}"
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.region_id
 
     def is_used(self) -> bool:
         """True once one of its items was used: the list's name, year, area, issuer and 文号 are then fixed."""
@@ -130,7 +95,7 @@ def using_tasks() -> models.QuerySet[Task]:
     )
 
 
-class CheckItemQuerySet(InheritedScopeQuerySet):
+class CheckItemQuerySet(ScopedQuerySet):
     def current(self) -> CheckItemQuerySet:
         """The current version of each item (rows not superseded by a newer version)."""
         return self.filter(retired_at__isnull=True)
@@ -155,7 +120,7 @@ class CheckItemQuerySet(InheritedScopeQuerySet):
 CheckItemManager = models.Manager.from_queryset(CheckItemQuerySet)
 
 
-class CheckItem(models.Model):
+class CheckItem(ScopedModel):
     """One version of one row of the item list, with the seed's columns (附件4).
 
     ``VALUE_FIELDS`` are what a user edits; the version fields are set by ``planning.actions`` only.
@@ -190,6 +155,7 @@ class CheckItem(models.Model):
 
     objects = CheckItemManager()
     scope_field = "item_list__region__code"
+    scope_inherits = True
 
     #: The columns of the list (附件4) plus the ratio derived from 检查比例: what a version holds.
     VALUE_FIELDS = ("seq", "category", "name", "target", "target_kind", "item_type", "ratio_text", "ratio_num",
@@ -225,9 +191,6 @@ class CheckItem(models.Model):
         return list(CheckItem.objects.filter(pk__in=list(versions_of([self])))
                     .select_related("created_by").order_by("version"))
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.item_list.region_id
 
     @property
     def ratio(self) -> Fraction | None:
@@ -264,7 +227,7 @@ def versions_of(items: Iterable[CheckItem]) -> dict[int, CheckItem]:
     return out
 
 
-class Plan(models.Model):
+class Plan(ScopedModel):
     """年度抽查计划 of one area."""
 
     region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="区域")
@@ -278,7 +241,6 @@ class Plan(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager()
     scope_field = "region__code"
 
     class Meta:
@@ -289,10 +251,6 @@ class Plan(models.Model):
     def __str__(self) -> str:
         return f"{self.year} {self.name}"
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.region_id
-
 
 class TaskStatus(models.TextChoices):
     DRAFT = "draft", "草稿"
@@ -302,7 +260,7 @@ class TaskStatus(models.TextChoices):
     DONE = "done", "已完成"
 
 
-class Task(models.Model):
+class Task(ScopedModel):
     """抽查任务: the 阳城 work-plan columns plus scope, team composition and draw options."""
 
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="tasks", verbose_name="所属计划")
@@ -344,7 +302,6 @@ class Task(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager()
     scope_field = "region__code"
 
     class Meta:
@@ -355,9 +312,6 @@ class Task(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.region_id
 
     @property
     def ratio(self) -> Fraction:
@@ -394,7 +348,7 @@ DRAW_FIELDS = (
 )
 
 
-class TeamSlot(models.Model):
+class TeamSlot(ScopedModel):
     """Team composition: ``count`` inspectors from ``department`` per inspected institution."""
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="slots")
@@ -402,7 +356,6 @@ class TeamSlot(models.Model):
     count = models.PositiveSmallIntegerField("人数", default=1)
     order = models.PositiveSmallIntegerField("顺序", default=0)
 
-    objects = ScopedManager()
     scope_field = "task__region__code"
 
     class Meta:
@@ -414,6 +367,3 @@ class TeamSlot(models.Model):
     def __str__(self) -> str:
         return f"{self.department} × {self.count}"
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.task.region_id

@@ -24,9 +24,9 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
-from spotcheck.accounts.models import Role
-from spotcheck.accounts.permissions import can
-from spotcheck.accounts.scope import require
+from spotcheck.base.permissions import can
+from spotcheck.base.roles import Role
+from spotcheck.base.scope import require
 from spotcheck.directory.models import ContractStatus
 
 from . import actions
@@ -92,7 +92,7 @@ def index(request: HttpRequest) -> HttpResponse:
     """Item lists the user can read and the plans of their area, optionally for one year."""
     user: Any = request.user
     require(user, "view")
-    lists = ItemList.objects.visible_to(user).select_related("region").annotate(
+    lists = ItemList.objects.restrict(user).select_related("region").annotate(
         n_items=Count("items", filter=Q(items__retired_at__isnull=True)))
     plans = Plan.objects.restrict(user).select_related("region", "item_list").annotate(n_tasks=Count("tasks"))
     years = sorted(set(lists.values_list("year", flat=True)) | set(plans.values_list("year", flat=True)), reverse=True)
@@ -141,7 +141,7 @@ def itemlist_create(request: HttpRequest) -> HttpResponse:
 def itemlist_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     require(user, "view")
-    item_list = get_object_or_404(ItemList.objects.visible_to(user).select_related("region"), pk=pk)
+    item_list = get_object_or_404(ItemList.objects.restrict(user).select_related("region"), pk=pk)
     items = list(item_list.items.current().with_used())
     return render(request, "planning/itemlist_detail.html", {
         "item_list": item_list, "items": items, "list_used": any(i.in_use for i in items),
@@ -183,7 +183,7 @@ def itemlist_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def itemlist_export(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     require(user, "export")
-    item_list = get_object_or_404(ItemList.objects.visible_to(user), pk=pk)
+    item_list = get_object_or_404(ItemList.objects.restrict(user), pk=pk)
     return _xlsx(export_items(item_list), f"{item_list.year}-{item_list.name}.xlsx")
 
 
@@ -226,7 +226,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One item with its version history and the tasks that use each version."""
     user: Any = request.user
     require(user, "view")
-    item = get_object_or_404(CheckItem.objects.visible_to(user).select_related("item_list__region"), pk=pk)
+    item = get_object_or_404(CheckItem.objects.restrict(user).select_related("item_list__region"), pk=pk)
     versions = item.history()
     tasks = Task.objects.restrict(user).filter(items__in=versions).order_by("pk").distinct()
     used_by: dict[int, list[Task]] = {v.pk: [] for v in versions}
@@ -309,7 +309,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "plan": plan, "tasks": tasks,
         "editable": Plan.objects.restrict(user, "plan").filter(pk=pk).exists(),
         "item_list_visible": plan.item_list_id
-        and ItemList.objects.visible_to(user).filter(pk=plan.item_list_id).exists(),
+        and ItemList.objects.restrict(user).filter(pk=plan.item_list_id).exists(),
     })
 
 

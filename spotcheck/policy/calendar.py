@@ -4,23 +4,20 @@
 ``due_date(start, n)`` is the deadline "n working days after start" and the warnings for unknown years.
 
 The holiday table is configuration, not a record: an admin adds, changes and removes override days
-(:func:`set_override`, :func:`remove_override`, :func:`import_overrides`), each change an audit event
-with before/after. :func:`year_status` tells per year whether the schedule is known and from where.
+(``policy.actions.set_override``, ``remove_override``, ``import_overrides``), each change an audit
+event with before/after. :func:`year_status` tells per year whether the schedule is known and from where.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import chinese_calendar  # type: ignore[import-untyped]
 from django.core.exceptions import ValidationError
 
-from spotcheck.base.transactions import atomic_action
+from spotcheck.base import tabular
 from spotcheck.core.workdays import Calendar
 
 #: Years whose schedule the installed ``chinesecalendar`` package knows.
@@ -103,80 +100,20 @@ def parse_day(text: str) -> dt.date:
         raise ValueError(f"日期“{text}”格式错误：应为 YYYY-MM-DD，如 2026-10-01") from None
 
 
-def _snapshot(row: Any) -> dict[str, Any] | None:
-    if row is None:
-        return None
-    return {"day": row.day, "is_workday": row.is_workday, "note": row.note}
-
-
-def _check_actor(actor: Any) -> None:
-    """People need ``admin``; the console (``actor`` a plain string such as "cli") is trusted."""
-    if not isinstance(actor, str):
-        from spotcheck.accounts.scope import require
-
-        require(actor, "admin")
-
-
-def _set(actor: Any, day: dt.date, is_workday: bool, note: str) -> tuple[Any, bool]:
-    """Create or update one row with its audit event; returns (row, changed). Caller holds a transaction."""
-    from spotcheck.audit.actions import record
-
-    from .models import HolidayOverride
-
-    row = HolidayOverride.objects.select_for_update().filter(day=day).first()
-    before = _snapshot(row)
-    if row is None:
-        row = HolidayOverride.objects.create(
-            day=day, is_workday=is_workday, note=note, created_by=None if isinstance(actor, str) else actor
-        )
-    elif (row.is_workday, row.note) == (is_workday, note):
-        return row, False
-    else:
-        row.is_workday, row.note = is_workday, note
-        row.save(update_fields=["is_workday", "note"])
-    record(actor, "holiday.set", row, before=before, after=_snapshot(row))
-    return row, True
-
-
-def set_override(actor: Any, day: dt.date, is_workday: bool, note: str = "") -> Any:
-    """Add or change the override of ``day`` (admins; audited with before/after)."""
-    _check_actor(actor)
-    note = (note or "").strip()
-    if len(note) > 100:
-        raise ValidationError({"note": "说明不能超过 100 个字"})
-    with atomic_action():
-        row, _ = _set(actor, day, is_workday, note)
-    return row
-
-
-def remove_override(actor: Any, day: dt.date) -> bool:
-    """Remove the override of ``day`` (admins; audited). False if there was none."""
-    from spotcheck.audit.actions import record
-
-    from .models import HolidayOverride
-
-    _check_actor(actor)
-    with atomic_action():
-        row = HolidayOverride.objects.select_for_update().filter(day=day).first()
-        if row is None:
-            return False
-        record(actor, "holiday.remove", row, before=_snapshot(row), after=None, deleted=True,
-               reason=f"删除节假日调整 {row}")
-        row.delete()
-    return True
-
-
 def read_csv(data: bytes | str) -> list[tuple[dt.date, bool, str]]:
-    """Rows ``date,kind[,note]`` (UTF-8, optional header, blank lines skipped).
+    """Rows ``date,kind[,note]`` (UTF-8 or GB18030, optional header, blank lines skipped).
 
     ``ValidationError`` listing every bad row (Chinese, with its line number); nothing is returned
     half-read.
     """
-    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
+    try:
+        lines = list(tabular.iter_csv(data))
+    except tabular.UnreadableFile as exc:
+        raise ValidationError([str(exc)]) from None
     rows: list[tuple[dt.date, bool, str]] = []
     errors: list[str] = []
     seen: dict[dt.date, int] = {}
-    for number, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
+    for number, fields in lines:
         fields = [f.strip() for f in fields]
         if not any(fields):
             continue
@@ -205,14 +142,3 @@ def read_csv(data: bytes | str) -> list[tuple[dt.date, bool, str]]:
     if not rows:
         raise ValidationError(["文件中没有节假日数据（每行：日期,类型[,说明]）"])
     return rows
-
-
-def import_overrides(actor: Any, data: bytes | str) -> tuple[int, int]:
-    """Import a CSV of override days in one transaction (all or nothing); returns (changed, unchanged)."""
-    _check_actor(actor)
-    rows = read_csv(data)
-    changed = 0
-    with atomic_action():
-        for day, is_workday, note in rows:
-            changed += _set(actor, day, is_workday, note)[1]
-    return changed, len(rows) - changed

@@ -21,8 +21,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from spotcheck.accounts.permissions import can
-from spotcheck.accounts.scope import require
+from spotcheck.base.permissions import can
+from spotcheck.base.scope import require
 
 from . import get
 from .actions import set_policy

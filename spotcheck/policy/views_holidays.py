@@ -1,7 +1,7 @@
 """The holiday table page: per year whether the schedule is known, the override days, a deadline check.
 
 Everyone who may ``view`` reads it; only ``admin`` adds, changes or removes an override day or imports
-a CSV (``calendar.set_override`` / ``remove_override`` / ``import_overrides``, each an audit event with
+a CSV (``actions.set_override`` / ``remove_override`` / ``import_overrides``, each an audit event with
 before/after). Overrides are configuration, not records, so removing one is allowed.
 
 URL names (``urls_holidays``): ``holiday-list``, ``holiday-add``, ``holiday-remove``, ``holiday-import``,
@@ -23,9 +23,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from spotcheck.accounts.permissions import can
-from spotcheck.accounts.scope import require
+from spotcheck.base.permissions import can
+from spotcheck.base.scope import require
 
+from . import actions as policy_actions
 from . import calendar as cal
 from .models import HolidayOverride
 
@@ -143,7 +144,7 @@ def holiday_add(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         existed = HolidayOverride.objects.filter(day=data["day"]).exists()
         try:
-            row = cal.set_override(request.user, data["day"], data["kind"] == "workday", data["note"])
+            row = policy_actions.set_override(request.user, data["day"], data["kind"] == "workday", data["note"])
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -164,7 +165,7 @@ def holiday_remove(request: HttpRequest, day: str) -> HttpResponse:
     except ValueError as exc:
         messages.error(request, str(exc))
         return redirect(_url(request, "holiday-list"))
-    if cal.remove_override(request.user, date):
+    if policy_actions.remove_override(request.user, date):
         messages.success(request, f"已删除 {date:%Y-%m-%d} 的调整，该日恢复按软件包或周一至周五计算")
     else:
         messages.error(request, f"节假日表中没有 {date:%Y-%m-%d}")
@@ -179,7 +180,7 @@ def holiday_import(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            changed, unchanged = cal.import_overrides(request.user, form.cleaned_data["file"].read())
+            changed, unchanged = policy_actions.import_overrides(request.user, form.cleaned_data["file"].read())
         except ValidationError as exc:
             form.add_error("file", exc.messages)
         else:

@@ -20,10 +20,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import record
 from spotcheck.audit.checkpoints import checkpoint_on_commit
-from spotcheck.base.transactions import action
+from spotcheck.base.actions import ActionRefused, action
+from spotcheck.base.scope import require
 from spotcheck.core.masking import scrub_personal_data
 from spotcheck.inspections import actions as inspection_actions
 from spotcheck.inspections.models import Inspection, InspectionStatus, ResultType
@@ -34,14 +34,6 @@ from .models import Publication
 
 #: Snapshot keys a correction may change (anything else is rebuilt from the inspection record).
 CORRECTABLE = ("result_type", "handling", "result_notice_number")
-
-
-class ActionRefused(Exception):
-    """A step that cannot be done now; ``message`` is shown to the user as is."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def _locked(inspection: Inspection) -> Inspection:
@@ -99,6 +91,7 @@ def _correct_findings(actor: Any, insp: Inspection, findings: dict[int, dict[str
 
 def _close_task_when_all_published(actor: Any, insp: Inspection) -> None:
     """A task whose every current inspection (replaced institutions aside) is published is 已完成."""
+    from spotcheck.planning.actions import set_task_status
     from spotcheck.planning.models import TaskStatus
 
     task = insp.task
@@ -106,11 +99,7 @@ def _close_task_when_all_published(actor: Any, insp: Inspection) -> None:
         return
     pending = Inspection.objects.filter(task=task, assignment__active=True).exclude(status=InspectionStatus.PUBLISHED)
     if not pending.exists():
-        before = task.status
-        task.status = TaskStatus.DONE
-        task.save(update_fields=["status"])
-        record(actor, "task.status", task, before={"status": before}, after={"status": TaskStatus.DONE},
-               reason="全部检查结果已公示")
+        set_task_status(actor, task, TaskStatus.DONE, reason="全部检查结果已公示")
 
 
 @action

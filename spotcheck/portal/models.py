@@ -17,7 +17,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 
-from spotcheck.accounts.scope import ScopedQuerySet
+from spotcheck.base.models import ScopedModel
+from spotcheck.base.scope import ScopedQuerySet
 from spotcheck.directory.models import Institution, Region
 from spotcheck.inspections.models import Inspection, ResultType
 from spotcheck.planning.models import Task
@@ -51,7 +52,7 @@ class PublicationQuerySet(ScopedQuerySet):
 PublicationManager = models.Manager.from_queryset(PublicationQuerySet)
 
 
-class Publication(models.Model):
+class Publication(ScopedModel):
     """One published version of an inspection's result."""
 
     inspection = models.ForeignKey(
@@ -126,9 +127,6 @@ class Publication(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ImmutableError("公示记录不能删除")
 
-    @property
-    def audit_region_code(self) -> str:
-        return self.region_id
 
     @property
     def is_corrected(self) -> bool:

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from spotcheck.accounts.scope import require
+from spotcheck.base.scope import require
 from spotcheck.inspections.models import Inspection, InspectionStatus
 
 from . import actions

@@ -16,10 +16,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 
-from spotcheck.accounts.permissions import can
-from spotcheck.accounts.scope import require
 from spotcheck.audit.actions import record
-from spotcheck.base.transactions import action
+from spotcheck.base.actions import ActionRefused, action, user_of
+from spotcheck.base.scope import require
 from spotcheck.directory.models import Institution
 
 from . import io, runner
@@ -29,16 +28,6 @@ from .params import check as check_params
 from .rules import RULE_NAMES
 
 BULK = 5000
-
-
-class ActionRefused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) else None
 
 
 def _check(actor: Any, action: str) -> None:
@@ -109,7 +98,7 @@ def import_batch(actor: Any, sources: list[io.Source], period: str) -> ClaimBatc
     tables = {"mdtrt_d": Visit, "setl_d": Settlement, "fee_list_d": FeeItem}
     with transaction.atomic():
         batch = ClaimBatch.objects.create(
-            period=period, source="、".join(s.filename for s in sources)[:500], imported_by=_user(actor),
+            period=period, source="、".join(s.filename for s in sources)[:500], imported_by=user_of(actor),
         )
         # rows are written while they are read; any error raises ImportFailed and rolls everything back
         parsed = io.parse_sources(sources, institutions, _in_scope(actor),
@@ -124,24 +113,11 @@ def import_batch(actor: Any, sources: list[io.Source], period: str) -> ClaimBatc
     return batch
 
 
-def visible_batches(user: Any, action: str = "view"):  # noqa: ANN201 - a queryset
-    """Batches holding claims of an institution in ``user``'s area."""
-    from django.db.models import Exists, OuterRef
-
-    if not can(user, action):
-        return ClaimBatch.objects.none()
-    if user.scope_prefix is None:
-        return ClaimBatch.objects.all()
-    return ClaimBatch.objects.filter(
-        Exists(Visit.objects.restrict(user, action).filter(batch=OuterRef("pk")))
-    )
-
-
 @action
 def run_screening(actor: Any, batch: ClaimBatch, progress: Callable[[str], None] | None = None) -> ScreeningRun:
     """Run every rule over ``batch`` with the parameters in force today; store the run and its hits."""
     _check(actor, "change")
-    if not isinstance(actor, str) and not visible_batches(actor, "change").filter(pk=batch.pk).exists():
+    if not isinstance(actor, str) and not ClaimBatch.objects.restrict(actor, "change").filter(pk=batch.pk).exists():
         raise PermissionDenied("该批次不在您的管辖范围内")
     params = all_settings()
     try:
@@ -160,7 +136,7 @@ def run_screening(actor: Any, batch: ClaimBatch, progress: Callable[[str], None]
     total = sum(amounts.values(), Decimal(0))
     with transaction.atomic():
         run = ScreeningRun.objects.create(
-            batch=batch, run_by=_user(actor),
+            batch=batch, run_by=user_of(actor),
             run_by_name=getattr(actor, "username", "") or (actor if isinstance(actor, str) else "system"),
             parameters=params, counts={r: counts.get(r, 0) for r in RULE_NAMES},
             amounts={r: str(amounts.get(r, Decimal("0.00"))) for r in RULE_NAMES},

@@ -17,7 +17,6 @@ from rest_framework.routers import DefaultRouter
 
 from spotcheck.directory.filters import IdFilter
 
-from . import actions
 from .models import ClaimBatch, Hit, ScreeningRun, mask_psn_no
 from .rules import RULE_NAMES
 
@@ -84,7 +83,7 @@ class BatchViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = ClaimBatch.objects.none()
 
     def get_queryset(self) -> QuerySet[ClaimBatch]:
-        return actions.visible_batches(self.request.user).order_by("-id")
+        return ClaimBatch.objects.restrict(self.request.user).order_by("-id")
 
 
 class RunViewSet(viewsets.ReadOnlyModelViewSet):
@@ -92,7 +91,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = ScreeningRun.objects.none()
 
     def get_queryset(self) -> Any:
-        return ScreeningRun.objects.filter(batch__in=actions.visible_batches(self.request.user)).order_by("-id")
+        return ScreeningRun.objects.filter(batch__in=ClaimBatch.objects.restrict(self.request.user)).order_by("-id")
 
 
 class HitViewSet(viewsets.ReadOnlyModelViewSet):

@@ -9,10 +9,7 @@ with bulk inserts in one transaction, with one audit event for the batch.
 
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -20,6 +17,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
+
+from spotcheck.base import tabular
 
 TABLES = ("mdtrt_d", "setl_d", "fee_list_d")
 TABLE_NAMES = {"mdtrt_d": "就诊信息", "setl_d": "结算信息", "fee_list_d": "费用明细"}
@@ -82,54 +81,26 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def _encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM) unless the first bytes do not decode, then GB18030 (Excel's CSV)."""
+def _records(rows: Iterator[tuple[int, list[Any]]], filename: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """``(row number, {column: text})`` from the shared reader's rows (header: lower-case names)."""
     try:
-        codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
-        return "utf-8-sig"
-    except UnicodeDecodeError:
-        return "gb18030"
+        first = next(rows, None)
+        if first is None:
+            return
+        header = [_cell(h).lower() for h in first[1]]
+        for number, values in rows:
+            yield number, dict(zip(header, (_cell(v) for v in values), strict=False))
+    except tabular.UnreadableFile as exc:
+        raise ImportFailed([f"{filename}：{exc}"]) from None
 
 
 def read_csv(data: bytes | BinaryIO, filename: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows of a CSV file; ``data`` may be an open binary file, read as a stream."""
-    stream: BinaryIO = io.BytesIO(data) if isinstance(data, bytes) else data
-    head = stream.read(1 << 20)
-    stream.seek(0)
-    text = io.TextIOWrapper(stream, encoding=_encoding(head), newline="")
-    reader = csv.reader(text)
-    n = 1
-    try:
-        header = [h.strip().lower() for h in next(reader, [])]
-        for n, values in enumerate(reader, start=2):
-            if not any(v.strip() for v in values):
-                continue
-            yield n, {h: v.strip() for h, v in zip(header, values, strict=False)}
-    except UnicodeDecodeError:
-        raise ImportFailed([f"{filename} 第 {n + 1} 行附近：文件编码无法识别（请保存为 UTF-8 或 GBK 编码的 CSV）"])
-    except csv.Error as exc:
-        raise ImportFailed([f"{filename} 第 {n + 1} 行附近：CSV 格式错误（{exc}）"])
-    finally:
-        text.detach()
-        stream.close()
+    """Rows of a CSV file (UTF-8 or GB18030); ``data`` may be an open binary file, read as a stream."""
+    return _records(tabular.iter_csv(data), filename)
 
 
 def read_xlsx(data: bytes, filename: str) -> Iterator[tuple[int, dict[str, str]]]:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:
-        raise ImportFailed([f"{filename}：不是有效的 xlsx 文件"])
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    header = [_cell(h).lower() for h in next(rows, ())]
-    for n, values in enumerate(rows, start=2):
-        cells = [_cell(v) for v in values]
-        if not any(cells):
-            continue
-        yield n, dict(zip(header, cells, strict=False))
-    wb.close()
+    return _records(tabular.iter_xlsx(data), filename)
 
 
 def source_from_bytes(filename: str, data: bytes | BinaryIO) -> Source:

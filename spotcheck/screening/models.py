@@ -14,7 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from spotcheck.accounts.scope import ScopedManager, ScopedQuerySet
+from spotcheck.base.models import AppendOnlyModel, ScopedModel
+from spotcheck.base.permissions import can
 from spotcheck.core.masking import MASK_CHAR
 
 from .rules import RULE_NAMES
@@ -29,8 +30,15 @@ def mask_psn_no(value: str) -> str:
     return value[:4] + MASK_CHAR * (len(value) - 6) + value[-2:]
 
 
-class AppendOnlyError(Exception):
-    pass
+class ClaimBatchQuerySet(models.QuerySet):
+    def restrict(self, user: Any, action: str = "view") -> ClaimBatchQuerySet:
+        """Batches holding claims of an institution in ``user``'s area (a batch spans areas, so its
+        scope is that of its visits: ``Visit.objects.restrict``)."""
+        if not can(user, action):
+            return self.none()
+        if user.scope_prefix is None:
+            return self
+        return self.filter(models.Exists(Visit.objects.restrict(user, action).filter(batch=models.OuterRef("pk"))))
 
 
 class ClaimBatch(models.Model):
@@ -49,6 +57,8 @@ class ClaimBatch(models.Model):
     regions = models.JSONField("涉及区域", default=list)
     region_counts = models.JSONField("各区域记录数", default=dict, help_text="{区域代码: [就诊, 结算, 费用明细]}")
 
+    objects = ClaimBatchQuerySet.as_manager()
+
     class Meta:
         ordering = ["-imported_at", "-id"]
         verbose_name = "结算数据批次"
@@ -63,15 +73,14 @@ class ClaimBatch(models.Model):
 
     def counts_for(self, user: Any) -> dict[str, int]:
         """Visits, settlements and fee lines of the institutions in ``user``'s area."""
-        prefix = getattr(user, "scope_prefix", None)
-        if prefix is None:
+        if getattr(user, "scope_prefix", None) is None:
             return {"visits": self.visit_count, "settlements": self.settlement_count, "fees": self.fee_count}
-        mine = [v for region, v in self.region_counts.items() if region.startswith(prefix)]
+        mine = [v for region, v in self.region_counts.items() if user.in_scope(region)]
         return {"visits": sum(v[0] for v in mine), "settlements": sum(v[1] for v in mine),
                 "fees": sum(v[2] for v in mine)}
 
 
-class _ClaimRow(models.Model):
+class _ClaimRow(ScopedModel):
     batch = models.ForeignKey(ClaimBatch, on_delete=models.CASCADE, verbose_name="批次")
     institution = models.ForeignKey(
         "directory.Institution", on_delete=models.PROTECT, verbose_name="定点医药机构", related_name="+"
@@ -79,7 +88,6 @@ class _ClaimRow(models.Model):
     region_code = models.CharField("区域", max_length=6)
     vali_flag = models.CharField("有效标志", max_length=1, default="1")
 
-    objects = ScopedManager()
     scope_field = "region_code"
 
     class Meta:
@@ -165,28 +173,14 @@ class FeeItem(_ClaimRow):
         return f"费用明细 {self.feedetl_sn}"
 
 
-class AppendOnlyQuerySet(ScopedQuerySet):
-    def update(self, **kwargs: Any) -> int:
-        raise AppendOnlyError("筛查记录只能追加，不能修改")
+class _AppendOnly(AppendOnlyModel):
+    """Runs and hits: written once, never changed or deleted."""
 
-    def delete(self) -> Any:
-        raise AppendOnlyError("筛查记录只能追加，不能删除")
+    append_only_noun = "筛查记录"
+    immutable = True
 
-
-AppendOnlyManager = models.Manager.from_queryset(AppendOnlyQuerySet)
-
-
-class _AppendOnly(models.Model):
     class Meta:
         abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise AppendOnlyError("筛查记录只能追加，不能修改")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError("筛查记录只能追加，不能删除")
 
 
 class ScreeningRun(_AppendOnly):
@@ -205,7 +199,6 @@ class ScreeningRun(_AppendOnly):
     hit_count = models.PositiveIntegerField("命中总数", default=0)
     amount_total = models.DecimalField("风险金额合计", **MONEY, default=0)
 
-    objects = AppendOnlyManager()
 
     class Meta:
         ordering = ["-run_at", "-id"]
@@ -247,7 +240,6 @@ class Hit(_AppendOnly):
     amount = models.DecimalField("风险金额", **MONEY)
     explanation = models.TextField("说明")
 
-    objects = AppendOnlyManager()
     scope_field = "region_code"
 
     class Meta:

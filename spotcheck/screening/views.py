@@ -19,8 +19,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from spotcheck.accounts.permissions import can
-from spotcheck.accounts.scope import require
+from spotcheck.base.permissions import can
+from spotcheck.base.scope import require
 from spotcheck.directory.models import Institution
 
 from . import actions, io
@@ -33,7 +33,7 @@ SORTS = {"hits": "hits", "-hits": "-hits", "amount": "amount", "-amount": "-amou
 
 
 def _batch(user: Any, batch_id: int, action: str = "view") -> ClaimBatch:
-    return get_object_or_404(actions.visible_batches(user, action), pk=batch_id)
+    return get_object_or_404(ClaimBatch.objects.restrict(user, action), pk=batch_id)
 
 
 def _run(user: Any, run_id: int, action: str = "view") -> ScreeningRun:
@@ -50,11 +50,11 @@ def _hits(user: Any, run: ScreeningRun, action: str = "view"):  # noqa: ANN202 -
 def index(request: HttpRequest, form: ImportForm | None = None, errors: list[str] | None = None) -> HttpResponse:
     user: Any = request.user
     require(user, "view")
-    batches = actions.visible_batches(user).select_related("imported_by")
+    batches = ClaimBatch.objects.restrict(user).select_related("imported_by")
     page = Paginator(batches, 30).get_page(request.GET.get("page"))
     for b in page:
         b.mine = b.counts_for(user)
-    runs = list(ScreeningRun.objects.filter(batch__in=actions.visible_batches(user)).select_related("batch")[:20])
+    runs = list(ScreeningRun.objects.filter(batch__in=ClaimBatch.objects.restrict(user)).select_related("batch")[:20])
     for r in runs:
         r.mine = r.totals_for(user)
     return render(request, "screening/index.html", {

@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_tasks",  # Django's task framework (backport); the queue is django_tasks_db's table
+    "django_tasks_db",
     "spotcheck.audit",
     "spotcheck.policy",
     "spotcheck.directory",
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
     "spotcheck.portal",
     "spotcheck.screening",
     "spotcheck.jobs",
+    "spotcheck.demo",
 ]
 
 MIDDLEWARE = [
@@ -139,7 +142,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
-SPOTCHECK_JOBS_SYNC = False  # True runs background jobs inline (tests); see spotcheck/jobs/runner.py
+# Background jobs (imports) wait in a database table and are run by `spotcheck worker` (spotcheck/jobs/tasks.py):
+# a restart of the web server loses nothing queued.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+#: A running job without a progress update for this long, whose worker has not been seen for as long either, is
+#: marked failed by `spotcheck worker` (at start and every minute) or `spotcheck jobs reap`.
+SPOTCHECK_JOB_STALE_SECONDS = int(os.environ.get("SPOTCHECK_JOB_STALE_SECONDS", "600"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 

@@ -16,7 +16,8 @@ STORAGES = {
     "default": {"BACKEND": "spotcheck.base.storage.TransactionalStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-SPOTCHECK_JOBS_SYNC = True  # run background jobs inline: the test database is invisible to other threads
+# Run background jobs inline when queued: the test database is invisible to a worker process.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 SPOTCHECK_PORTAL_CACHE_SECONDS = 0  # tests publish and read back at once; pagecache has its own test
 # Audit checkpoints: a fresh Ed25519 key in a temp dir, so tests can sign (the key is never in the database).
 SPOTCHECK_AUDIT_SIGNING_KEY_FILE = Path(tempfile.mkdtemp(prefix="spotcheck-audit-key-")) / "audit-signing-key.pem"

@@ -1,14 +1,9 @@
-"""Background jobs: runner outcomes, thread mode, visibility."""
+"""Background jobs: runner outcomes and visibility (the queue and the worker: test_queue.py)."""
 
 from __future__ import annotations
 
-import threading
-import time
-
-import pytest
-
 from spotcheck.jobs.models import Job
-from spotcheck.jobs.runner import JobFailed, run, submit
+from spotcheck.jobs.runner import JobFailed, run
 from tests import factories as f
 
 
@@ -16,7 +11,7 @@ def make_job(user, **extra):
     return Job.objects.create(kind="test", created_by=user, region_code=user.region_code, **extra)
 
 
-def test_sync_submit_stores_result_and_progress(county_user):
+def test_run_stores_result_and_progress(county_user):
     job = make_job(county_user)
 
     def work(j):
@@ -25,7 +20,7 @@ def test_sync_submit_stores_result_and_progress(county_user):
         j.set_progress(10)
         return {"answer": 42}
 
-    submit(job, work)
+    run(job.pk, work)
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED and job.result == {"answer": 42}
     assert (job.done, job.total, job.percent) == (10, 10, 100) and job.started_at and job.finished_at
@@ -54,25 +49,12 @@ def test_unexpected_exception_fails_with_generic_message(county_user, caplog):
     assert "boom" in caplog.text
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_thread_mode_runs_in_background(settings):
-    settings.SPOTCHECK_JOBS_SYNC = False
-    user = f.user("t-thread")
-    job = make_job(user)
-    started = threading.Event()
-
-    def work(j):
-        started.set()
-        assert threading.current_thread().name == f"job-{j.pk}"
-        return {"ok": True}
-
-    submit(job, work)
-    assert started.wait(10)
-    deadline = time.monotonic() + 10
-    while not job.finished and time.monotonic() < deadline:
-        time.sleep(0.05)
-        job.refresh_from_db()
-    assert job.status == Job.Status.SUCCEEDED and job.result == {"ok": True}
+def test_run_only_runs_a_queued_job_once(county_user):
+    job = make_job(county_user)
+    calls = []
+    run(job.pk, calls.append)
+    again = run(job.pk, calls.append)  # a second delivery of the same task
+    assert len(calls) == 1 and again.status == Job.Status.SUCCEEDED
 
 
 def test_visibility_own_jobs_or_admin_all(county_user, huairen_user, admin_user):

@@ -46,7 +46,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
             getattr(self, "_" + opts["verb"].replace("-", "_"))(opts)
-        except actions.CreditError as exc:
+        except actions.ActionRefused as exc:
             raise CommandError(exc.message, returncode=EXIT_ERROR)
 
     def _evaluate(self, opts: dict[str, Any]) -> None:

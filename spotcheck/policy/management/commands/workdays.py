@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from spotcheck.policy import actions as policy_actions
 from spotcheck.policy import calendar as cal
 
 EXIT_ERROR = 2
@@ -111,12 +112,12 @@ class Command(BaseCommand):
             is_workday = cal.parse_kind(opts["kind"])
         except ValueError as exc:
             raise CommandError(str(exc), returncode=EXIT_ERROR)
-        row = cal.set_override("cli", day, is_workday, " ".join(opts["note"]))
+        row = policy_actions.set_override("cli", day, is_workday, " ".join(opts["note"]))
         self.stdout.write(f"已保存：{row.day.isoformat()} {'上班' if row.is_workday else '休息'} {row.note}".rstrip())
 
     def _holidays_remove(self, opts: dict[str, Any]) -> None:
         day = _day(opts["date"])
-        if not cal.remove_override("cli", day):
+        if not policy_actions.remove_override("cli", day):
             raise CommandError(f"节假日表中没有 {day.isoformat()}", returncode=1)
         self.stdout.write(f"已删除：{day.isoformat()}")
 
@@ -127,5 +128,5 @@ class Command(BaseCommand):
                 data = handle.read()
         except OSError as exc:
             raise CommandError(f"无法读取文件 {name}：{exc.strerror or exc}", returncode=EXIT_ERROR)
-        changed, unchanged = cal.import_overrides("cli", data)
+        changed, unchanged = policy_actions.import_overrides("cli", data)
         self.stdout.write(f"已导入：{changed} 天新增或修改，{unchanged} 天未变")

@@ -1,6 +1,6 @@
 """``spotcheck demo-data``: a deterministic demo city (朔州市 + 阳城县) and the demo accounts.
 
-The generator (``spotcheck.directory.demo``) decides every value from ``--seed``; this command saves
+The generator (``spotcheck.demo.generator``) decides every value from ``--seed``; this command saves
 its rows in batches (no per-row ``full_clean`` or audit event: the generated codes are valid by
 construction) and appends ONE audit event ``demo_data.generate`` with the counts. Everything runs
 in one transaction: on any error nothing is written.
@@ -28,7 +28,7 @@ from spotcheck import policy
 from spotcheck.accounts.models import User
 from spotcheck.audit.actions import Pending, record, record_deletions, record_many
 from spotcheck.base.transactions import action
-from spotcheck.directory import demo
+from spotcheck.demo import generator as demo
 from spotcheck.directory.models import (
     Conflict,
     Department,
@@ -236,7 +236,7 @@ def replay_history(run: Run) -> None:
     if not (run.accounts and run.history):
         run.say("  跳过（--no-history 或 --no-accounts）")
         return
-    from spotcheck.directory import demo_history
+    from spotcheck.demo import history as demo_history
     from spotcheck.planning.examples import load_examples
 
     for line in load_examples(User.objects.get(username="demo-admin"), 2023).lines():
@@ -250,7 +250,7 @@ def load_credit(run: Run) -> None:
     if not (run.accounts and run.history):
         run.say("  跳过（--no-history 或 --no-accounts）")
         return
-    from spotcheck.credit.demo import load_demo
+    from spotcheck.demo.credit import load_demo
 
     result = load_demo(run.seed)
     if result.get("skipped"):
@@ -335,7 +335,7 @@ def foreign_references(owned: list[tuple[type[models.Model], models.QuerySet[Any
 
 def purge() -> dict[str, int]:
     """Delete the generator's rows (see :func:`_owned`); refuses when other rows reference them."""
-    from spotcheck.credit.demo import purge as purge_credit
+    from spotcheck.demo.credit import purge as purge_credit
 
     purge_credit()  # credit files reference institutions; they are demo content too
     owned = _owned()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import Role
+from .roles import Role
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from spotcheck.accounts.models import Role
+from spotcheck.base.roles import Role
 from spotcheck.core.codes import make_fixmedins_code, make_id_number, make_uscc
-
-from .models import (
+from spotcheck.directory.models import (
     ConflictReason,
     ContractStatus,
     DepartmentKind,

@@ -19,10 +19,8 @@ from typing import Any
 from spotcheck.accounts.models import User
 from spotcheck.audit.actions import Pending, record_deletions, record_many
 from spotcheck.base.transactions import atomic_action
-from spotcheck.directory.models import Institution, InstitutionKind
-
-from . import actions
-from .models import (
+from spotcheck.credit import actions
+from spotcheck.credit.models import (
     AppliedMeasure,
     CreditRecord,
     CreditSubject,
@@ -32,6 +30,7 @@ from .models import (
     RecordSource,
     RepairApplication,
 )
+from spotcheck.directory.models import Institution, InstitutionKind
 
 ACTOR = "spotcheck demo-data"
 YEAR = 2023

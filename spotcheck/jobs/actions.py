@@ -1,0 +1,166 @@
+"""Every write of the jobs app: start a job, the workers' heartbeats, and failing abandoned jobs.
+
+- :func:`start_job` creates the ``Job`` (what the user's status page polls) and queues the task
+  ``jobs.tasks.run_job`` that a worker (``spotcheck worker``) runs. The queue is a database table, so
+  a queued job survives a restart of the web server and waits for the next worker.
+- :func:`worker_beat` / :func:`worker_stopped`: a worker's sign of life (``WorkerBeat``).
+- :func:`reap_stale_jobs`: a job whose worker died (killed, machine restarted) would stay ``running``
+  for ever; the worker calls this at start and every minute (and ``spotcheck jobs reap`` by hand) to
+  mark such jobs failed with a message that tells the user to submit again.
+
+Jobs are not audited: a job records who started what; the writes it makes (an import) are audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import TaskResultStatus
+
+from spotcheck.base.transactions import action, in_action
+
+from .models import Job, WorkerBeat
+from .runner import JobFunc
+from .tasks import INTERRUPTED, WorkerLost, fail_job, queue_in_database, registered_path, run_job
+
+log = logging.getLogger(__name__)
+
+#: Heartbeats older than this are removed (workers that were killed leave theirs behind).
+_FORGET_WORKERS_AFTER = dt.timedelta(days=1)
+
+
+def start_job(
+    actor: Any, kind: str, func: JobFunc | str, *, file_path: str = "", file_name: str = "",
+    params: Any = None, message: str = "排队中",
+) -> Job:
+    """Create a ``Job`` of ``kind`` for ``actor`` (their area) and queue ``func`` to run it.
+
+    ``func`` is a registered job function or its dotted path (``jobs.tasks.JOB_FUNCTIONS``; anything
+    else raises ``UnknownJobFunction`` and creates nothing). ``params`` is stored as the job's
+    ``result`` until the job ends (the import keeps its 变更原因 there).
+
+    With the database queue the task row is written in the same durable transaction as the ``Job``:
+    a worker sees both once they are committed, or neither. Other backends (the test settings run the
+    job inline) get the task after the commit: at once when this is the outermost action, else when
+    the enclosing action commits.
+    """
+    path = registered_path(func)
+    job = _create_job(actor, kind, path, file_path=file_path, file_name=file_name, params=params, message=message)
+    if not job.task_id:
+        if in_action():
+            transaction.on_commit(partial(_enqueue_committed, job.pk, path))
+        else:
+            _enqueue_committed(job.pk, path)
+            job.refresh_from_db()
+    return job
+
+
+@action
+def _create_job(
+    actor: Any, kind: str, path: str, *, file_path: str, file_name: str, params: Any, message: str
+) -> Job:
+    job: Job = Job.objects.create(
+        kind=kind, created_by=actor if getattr(actor, "pk", None) else None,
+        region_code=getattr(actor, "region_code", "") or "", file_path=file_path, file_name=file_name[:255],
+        message=message, result=params,
+    )
+    if queue_in_database():
+        job.task_id = str(run_job.enqueue(job.pk, path).id)
+        job.save(update_fields=["task_id"])
+    return job
+
+
+def _enqueue_committed(job_id: int, path: str) -> None:
+    """Queue the task of a committed job (a backend outside the database, or one that runs it at once)."""
+    try:
+        result = run_job.enqueue(job_id, path)
+    except Exception:
+        log.exception("job %s could not be queued", job_id)
+        fail_job(job_id, "无法提交到后台队列，请稍后重新提交")
+        return
+    Job.objects.filter(pk=job_id).update(task_id=str(result.id))
+
+
+@action
+def worker_beat(worker_id: str, *, hostname: str = "", pid: int = 0) -> None:
+    """Record that the worker ``worker_id`` is alive now (and forget workers gone for a day)."""
+    now = timezone.now()
+    if not WorkerBeat.objects.filter(worker_id=worker_id).update(seen_at=now):
+        WorkerBeat.objects.create(worker_id=worker_id, hostname=hostname[:255], pid=pid, started_at=now, seen_at=now)
+    WorkerBeat.objects.filter(seen_at__lt=now - _FORGET_WORKERS_AFTER).delete()
+
+
+@action
+def worker_stopped(worker_id: str) -> None:
+    """A worker that stops in order removes its heartbeat (it runs nothing any more)."""
+    WorkerBeat.objects.filter(worker_id=worker_id).delete()
+
+
+@action
+def reap_stale_jobs(actor: Any = "worker", *, now: dt.datetime | None = None) -> list[int]:
+    """Mark failed the jobs whose worker is gone; returns their ids.
+
+    A ``running`` job is abandoned when its task has ended without the job ending (the worker was
+    stopped in the middle), or when for ``SPOTCHECK_JOB_STALE_SECONDS`` neither the job reported
+    progress nor the worker running it was seen (killed, machine restarted: its writes rolled back).
+    A ``queued`` job is abandoned only when its task has ended; otherwise it waits for the next worker.
+    Each job is marked with a conditional UPDATE, so a job that finishes meanwhile keeps its outcome.
+    """
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.SPOTCHECK_JOB_STALE_SECONDS)
+    jobs = list(Job.objects.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).only(
+        "pk", "status", "task_id", "updated_at"))
+    tasks = _task_rows([j.task_id for j in jobs])
+    alive = set(WorkerBeat.objects.filter(seen_at__gte=cutoff).values_list("worker_id", flat=True))
+    reaped = []
+    for job in jobs:
+        task = tasks.get(job.task_id)
+        ended = task is not None and task.status in (TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED)
+        if ended:
+            candidates = Job.objects.filter(pk=job.pk, status=job.status)
+        elif job.status == Job.Status.RUNNING and job.updated_at < cutoff and not (
+            task is not None and task.worker_ids and task.worker_ids[-1] in alive
+        ):
+            candidates = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, updated_at__lt=cutoff)
+        else:
+            continue
+        if candidates.update(status=Job.Status.FAILED, message=INTERRUPTED, finished_at=now, updated_at=now):
+            reaped.append(job.pk)
+            if task is not None and not ended:
+                _fail_task(task, now)
+    if reaped:
+        log.warning("%s marked %d abandoned job(s) failed: %s", actor, len(reaped), reaped)
+    return reaped
+
+
+def _task_rows(task_ids: list[str]) -> dict[str, Any]:
+    """The database queue's rows of these task ids (ids of other backends are skipped)."""
+    from django_tasks_db.models import DBTaskResult
+
+    wanted = {}
+    for task_id in task_ids:
+        try:
+            wanted[uuid.UUID(task_id)] = task_id
+        except ValueError:
+            continue
+    if not wanted:
+        return {}
+    rows = DBTaskResult.objects.filter(id__in=list(wanted)).only("id", "status", "worker_ids")
+    return {wanted[row.id]: row for row in rows}
+
+
+def _fail_task(task: Any, now: dt.datetime) -> None:
+    """End the queue row of an abandoned job as failed, so the queue does not show it running for ever."""
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.filter(pk=task.pk, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.FAILED, finished_at=now, exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
+        traceback=f"{WorkerLost.__qualname__}: {INTERRUPTED}",
+    )
