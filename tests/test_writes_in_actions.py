@@ -1,0 +1,92 @@
+"""Writes only in actions: no view, API, form, serializer, command or page helper saves a model.
+
+A static check over the source (function-level code included): the entry points of the product call
+``spotcheck.<app>.actions``; they never call ``save``/``delete`` on a row, a manager's write methods,
+``serializer.save()``, or an actions module's private helpers. A new view that writes by itself
+fails here.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent / "spotcheck"
+
+#: Modules that are entry points (what a request, an API call or a command runs first).
+ENTRY_POINTS = sorted(
+    p for p in ROOT.rglob("*.py")
+    if "migrations" not in p.parts
+    and (p.name.startswith(("views", "api", "forms", "serializers", "urls")) or "commands" in p.parts)
+    and "demo" not in p.parts  # the demo generator drives actions and bulk-loads its own rows
+)
+
+#: Manager/queryset methods that write.
+MANAGER_WRITES = {"create", "bulk_create", "bulk_update", "get_or_create", "update_or_create", "update", "delete"}
+#: Objects whose ``save`` is a file, not a row (openpyxl workbooks, documents).
+FILE_SAVERS = {"wb", "book", "workbook", "doc", "document", "out", "pdf"}
+
+
+def _receiver_names(node: ast.AST) -> list[str]:
+    names: list[str] = []
+    while isinstance(node, ast.Attribute | ast.Call | ast.Subscript):
+        if isinstance(node, ast.Attribute):
+            names.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        else:
+            node = node.value
+    if isinstance(node, ast.Name):
+        names.append(node.id)
+    return names
+
+
+def violations(path: Path) -> list[str]:
+    """``file:line what`` for every write found in ``path``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        method, receiver = node.func.attr, _receiver_names(node.func.value)
+        where = f"{path.relative_to(ROOT.parent)}:{node.lineno}"
+        commit_false = any(k.arg == "commit" and isinstance(k.value, ast.Constant) and k.value.value is False
+                           for k in node.keywords)
+        if method in {"save", "delete"} and not commit_false and not (receiver and receiver[-1] in FILE_SAVERS):
+            if receiver and receiver[-1] not in {"super", "actions"} and "session" not in receiver:
+                found.append(f"{where} .{method}() on {'.'.join(reversed(receiver))}")
+        elif method in MANAGER_WRITES and any(r in {"objects", "_default_manager", "_base_manager"} for r in receiver):
+            found.append(f"{where} .{method}() on {'.'.join(reversed(receiver))}")
+        elif receiver and receiver[0] == "actions" and method.startswith("_"):
+            found.append(f"{where} private actions.{method}()")
+    return found
+
+
+def test_entry_points_exist():
+    assert len(ENTRY_POINTS) > 30  # the scan finds the views, APIs and commands
+
+
+@pytest.mark.parametrize("path", ENTRY_POINTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_write_outside_actions(path):
+    assert violations(path) == []
+
+
+def test_the_check_finds_a_write(tmp_path):
+    bad = ROOT / "_probe_views.py"
+    bad.write_text(
+        "def view(request, obj, Model):\n"
+        "    obj.save()\n"
+        "    Model.objects.filter(pk=1).update(name='x')\n"
+        "    actions._may_decide(request.user, obj)\n"
+        "    wb.save(out)\n"
+        "    form.save(commit=False)\n",
+        encoding="utf-8",
+    )
+    try:
+        found = violations(bad)
+    finally:
+        bad.unlink()
+    assert [f.split(" ", 1)[1] for f in found] == [
+        ".save() on obj", ".update() on Model.objects.filter", "private actions._may_decide()"]
