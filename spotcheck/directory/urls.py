@@ -27,4 +27,5 @@ urlpatterns = [
     path("<str:kind>/template/", views_io.download_template, name="template"),
     path("<str:kind>/import/", views_io.import_upload, name="import"),
     path("imports/<int:job_id>/", views_io.import_status, name="import-status"),
+    path("exports/<int:job_id>/", views_io.export_status, name="export-status"),
 ]

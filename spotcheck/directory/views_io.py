@@ -1,4 +1,4 @@
-"""Excel/CSV export of a filtered list, import templates, and imports run as background Jobs.
+"""Excel/CSV export of a filtered list, import templates, and imports (and large exports) run as background Jobs.
 
 ``<kind>`` is ``institutions`` | ``inspectors`` | ``conflicts``; anything else is a 404. The engine
 is ``directory.io``; an upload is stored under ``MEDIA_ROOT/imports/``, ``jobs.actions.start_job``
@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -57,14 +57,45 @@ def _attachment(data: bytes, filename: str) -> HttpResponse:
 @login_required
 @require_GET
 def export_list(request: HttpRequest, kind: str) -> HttpResponse:
-    """The list as the user filtered it (same query parameters as the list page), ``format=xlsx|csv``."""
+    """The list as the user filtered it (same query parameters as the list page), ``format=xlsx|csv``.
+
+    Up to ``SPOTCHECK_EXPORT_INLINE_ROWS`` rows download at once; a larger export becomes a background
+    Job and the user goes to its status page, which offers the file when it is ready."""
     spec, fmt = _spec(kind), _format(request)
     try:
+        if io.export_count(request.user, kind, request.GET) > settings.SPOTCHECK_EXPORT_INLINE_ROWS:
+            query = [[name, values] for name, values in request.GET.lists() if name != "format"]
+            job = start_job(request.user, f"export:{kind}", io.run_export_job,
+                            params={"query": query, "format": fmt}, message="排队中（导出）")
+            return redirect("directory:export-status", job_id=job.pk)
         data = io.export_for(request.user, kind, request.GET, fmt)
     except ValidationError as exc:
         reason = "；".join(exc.messages)
         return HttpResponseBadRequest(f"筛选条件不正确：{reason}", content_type="text/plain; charset=utf-8")
     return _attachment(data, f"{spec.sheet}-{timezone.localdate():%Y%m%d}.{fmt}")
+
+
+@login_required
+@require_GET
+def export_status(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Progress of an export Job (the fragment alone for htmx polls); ``?download=file`` gives the file."""
+    user: Any = request.user
+    require(user, "export")
+    job = get_object_or_404(Job.objects.visible_to(user), pk=job_id, kind__startswith="export:")
+    spec = _spec(job.kind.split(":", 1)[1])
+    result = job.result if job.status == Job.Status.SUCCEEDED and isinstance(job.result, dict) else {}
+    if request.GET.get("download") == "file":
+        path = Path(job.file_path) if job.file_path else None
+        if not result or path is None or not path.is_file():
+            raise Http404(f"文件已不存在（导出文件保留 {settings.SPOTCHECK_JOB_FILES_KEEP_DAYS} 天），请重新导出")
+        name = str(result.get("name") or path.name)
+        return FileResponse(path.open("rb"), as_attachment=True, filename=name,
+                            content_type=CONTENT_TYPES[name.rsplit(".", 1)[1]])
+    context = {"job": job, "spec": spec, "result": result, "keep_days": settings.SPOTCHECK_JOB_FILES_KEEP_DAYS,
+               "worker_missing": job.status == Job.Status.QUEUED and worker_missing()}
+    if request.headers.get("HX-Request"):
+        return render(request, "directory/export_progress.html", context)
+    return render(request, "directory/export_status.html", context)
 
 
 @login_required

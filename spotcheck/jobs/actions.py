@@ -140,6 +140,20 @@ def reap_stale_jobs(actor: Any = "worker", *, now: dt.datetime | None = None) ->
     return reaped
 
 
+def prune_job_files(*, now: dt.datetime | None = None) -> int:
+    """Delete the files of jobs that ended more than ``SPOTCHECK_JOB_FILES_KEEP_DAYS`` ago (an export's
+    output, an import's upload left behind) and forget their paths; returns how many jobs were pruned."""
+    from pathlib import Path
+
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.SPOTCHECK_JOB_FILES_KEEP_DAYS)
+    old = Job.objects.filter(finished_at__lt=cutoff).exclude(file_path="")
+    pruned = 0
+    for job_id, path in old.values_list("pk", "file_path"):
+        Path(path).unlink(missing_ok=True)
+        pruned += Job.objects.filter(pk=job_id).update(file_path="")
+    return pruned
+
+
 def _task_rows(task_ids: list[str]) -> dict[str, Any]:
     """The database queue's rows of these task ids (ids of other backends are skipped)."""
     from django_tasks_db.models import DBTaskResult

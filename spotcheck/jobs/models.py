@@ -86,6 +86,12 @@ class Job(ScopedModel):
         )
 
 
+    def attach_file(self, path: str) -> None:
+        """Record the job's output file (one UPDATE); ``jobs.actions.prune_job_files`` removes it later."""
+        self.file_path = path
+        Job.objects.filter(pk=self.pk).update(file_path=path)
+
+
 class WorkerBeat(models.Model):
     """The last sign of life of one ``spotcheck worker`` process (written every few seconds)."""
 

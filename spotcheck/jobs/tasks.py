@@ -21,9 +21,16 @@ from .runner import JobFunc, run
 log = logging.getLogger(__name__)
 
 #: Every function a job may run, by dotted path (a function that takes the ``Job``, see ``jobs.runner``).
-JOB_FUNCTIONS: frozenset[str] = frozenset({
-    "spotcheck.directory.io.run_import_job",
-})
+#: The app that owns a job function registers it in its ``AppConfig.ready`` (:func:`register`), so this
+#: lower layer never names the apps above it.
+JOB_FUNCTIONS: set[str] = set()
+
+
+def register(func: JobFunc) -> JobFunc:
+    """Allow ``func`` to run as a job (call from the owning app's ``ready``); returns ``func``."""
+    JOB_FUNCTIONS.add(f"{func.__module__}.{func.__qualname__}")
+    return func
+
 
 INTERRUPTED = "处理该任务的后台进程已中断，请重新提交"
 

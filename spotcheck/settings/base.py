@@ -148,6 +148,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 #: A running job without a progress update for this long, whose worker has not been seen for as long either, is
 #: marked failed by `spotcheck worker` (at start and every minute) or `spotcheck jobs reap`.
 SPOTCHECK_JOB_STALE_SECONDS = int(os.environ.get("SPOTCHECK_JOB_STALE_SECONDS", "600"))
+#: Output files of background jobs (exports) are kept this many days, then removed by the worker.
+SPOTCHECK_JOB_FILES_KEEP_DAYS = int(os.environ.get("SPOTCHECK_JOB_FILES_KEEP_DAYS", "7"))
+#: An export of more rows than this runs as a background job with progress (smaller ones download at once).
+SPOTCHECK_EXPORT_INLINE_ROWS = int(os.environ.get("SPOTCHECK_EXPORT_INLINE_ROWS", "5000"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 

@@ -133,3 +133,45 @@ def test_export_view_filters_scopes_and_masks(client_for, county_user, auditor_u
     assert len(rows) == 3 and ("139****5678" in rows[1] or "139****5678" in rows[2])
     assert client_for(county_user).get(url, {"format": "pdf"}).status_code == 404
     assert client_for(county_user).get(url, {"kind": "X"}).status_code == 400
+
+
+def test_a_large_export_runs_as_a_job_with_a_download(client_for, county_user, settings):
+    """Over ``SPOTCHECK_EXPORT_INLINE_ROWS`` the export is a background Job: status page, then the file
+    (scoped and filtered as the list was); others cannot see it; the worker prunes it after the keep days."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from spotcheck.audit.models import AuditEvent
+    from spotcheck.jobs.actions import prune_job_files
+
+    settings.SPOTCHECK_EXPORT_INLINE_ROWS = 1
+    mine = [f.institution(), f.institution()]
+    f.institution(kind="P")
+    f.institution(f.HUAIREN)
+    client = client_for(county_user)
+    response = client.get(reverse("directory:export", args=["institutions"]), {"kind": "H", "format": "csv"})
+    assert response.status_code == 302
+    job = Job.objects.get(kind="export:institutions")
+    assert response["Location"] == reverse("directory:export-status", args=[job.pk])
+    assert job.status == Job.Status.SUCCEEDED and job.result["rows"] == 2 and Path(job.file_path).is_file()
+    page = client.get(response["Location"])
+    assert "导出完成" in page.content.decode() and "?download=file" in page.content.decode()
+    download = client.get(response["Location"], {"download": "file"})
+    assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
+    lines = b"".join(download.streaming_content).decode("utf-8-sig").splitlines()
+    assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(i.fixmedins_code for i in mine)
+    assert AuditEvent.objects.filter(action="export", actor=county_user).exists()
+    assert prune_job_files(now=timezone.now() + dt.timedelta(days=1)) == 0  # kept for SPOTCHECK_JOB_FILES_KEEP_DAYS
+    assert prune_job_files(now=timezone.now() + dt.timedelta(days=settings.SPOTCHECK_JOB_FILES_KEEP_DAYS + 1)) == 1
+    assert not Path(job.file_path).exists()
+    assert client.get(response["Location"], {"download": "file"}).status_code == 404
+    assert "已过保留期" in client.get(response["Location"]).content.decode()
+    other = f.user("t-county-3", region_code=f.YANGCHENG)  # (client_for signs the one test client in as other)
+    assert client_for(other).get(response["Location"]).status_code == 404
+
+
+def test_a_small_export_downloads_at_once(client_for, county_user):
+    f.institution()
+    response = client_for(county_user).get(reverse("directory:export", args=["institutions"]), {"format": "csv"})
+    assert response.status_code == 200 and not Job.objects.filter(kind__startswith="export:").exists()

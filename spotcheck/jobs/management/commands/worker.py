@@ -84,6 +84,7 @@ class Command(DBWorkerCommand):
         reaped = actions.reap_stale_jobs(actor="worker")
         if reaped and self._verbosity >= 1:
             self.stdout.write(f"已将 {len(reaped)} 个处理进程已中断的任务标记为失败：{reaped}")
+        actions.prune_job_files()
 
     def _keep_alive(self, worker_id: str, host: str, pid: int, every: float, stop: threading.Event) -> None:
         """Heartbeat thread (own database connection): a beat every ``every`` s, a reap every minute.
