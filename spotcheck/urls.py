@@ -16,6 +16,7 @@ urlpatterns = [
     path("screening/", include("spotcheck.screening.urls")),
     path("audit/", include("spotcheck.audit.urls")),
     path("policy/", include("spotcheck.policy.urls")),
+    path("jobs/", include("spotcheck.jobs.urls")),
     path("api/", include("spotcheck.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -7,9 +7,12 @@ class DirectoryConfig(AppConfig):
     verbose_name = "名录库"
 
     def ready(self) -> None:
-        from spotcheck.jobs.tasks import register
+        from spotcheck.jobs.tasks import register, register_kind
 
         from . import io
 
         register(io.run_import_job)
         register(io.run_export_job)
+        for kind, spec in io.SPECS.items():
+            register_kind(f"import:{kind}", f"导入{spec.sheet}", "directory:import-status")
+            register_kind(f"export:{kind}", f"导出{spec.sheet}", "directory:export-status")

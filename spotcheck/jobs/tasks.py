@@ -26,10 +26,36 @@ log = logging.getLogger(__name__)
 JOB_FUNCTIONS: set[str] = set()
 
 
+#: How a job is named to users, by its ``kind`` or the part of it before ``:`` (``jobs.views``).
+KIND_LABELS: dict[str, str] = {}
+#: The page that shows a job of a kind (an URL name taking ``job_id``); default the generic ``jobs:status``.
+STATUS_PAGES: dict[str, str] = {}
+
+
 def register(func: JobFunc) -> JobFunc:
     """Allow ``func`` to run as a job (call from the owning app's ``ready``); returns ``func``."""
     JOB_FUNCTIONS.add(f"{func.__module__}.{func.__qualname__}")
     return func
+
+
+def register_kind(kind: str, label: str, status_page: str = "") -> None:
+    """Name jobs of ``kind`` (a whole kind such as ``screening:run`` or a prefix such as ``import``) for
+    users, and optionally give them their own status page instead of the generic one."""
+    KIND_LABELS[kind] = label
+    if status_page:
+        STATUS_PAGES[kind] = status_page
+
+
+def _lookup(table: dict[str, str], kind: str) -> str | None:
+    return table.get(kind) or table.get(kind.split(":", 1)[0])
+
+
+def kind_label(kind: str) -> str:
+    return _lookup(KIND_LABELS, kind) or "后台任务"
+
+
+def status_page(kind: str) -> str:
+    return _lookup(STATUS_PAGES, kind) or "jobs:status"
 
 
 INTERRUPTED = "处理该任务的后台进程已中断，请重新提交"

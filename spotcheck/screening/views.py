@@ -8,9 +8,12 @@ counted and shown. Anything else is a 404.
 from __future__ import annotations
 
 import io as stdio
+import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -22,8 +25,9 @@ from django.views.decorators.http import require_POST
 from spotcheck.base.permissions import can
 from spotcheck.base.scope import require
 from spotcheck.directory.models import Institution
+from spotcheck.jobs.actions import start_job
 
-from . import actions, io
+from . import actions, io, jobs
 from .forms import FlagForm, ImportForm
 from .models import ClaimBatch, Hit, ScreeningRun, Visit, mask_psn_no
 from .rules import RULE_NAMES
@@ -66,19 +70,28 @@ def index(request: HttpRequest, form: ImportForm | None = None, errors: list[str
 @login_required
 @require_POST
 def import_view(request: HttpRequest) -> HttpResponse:
+    """Store the uploaded files and import them in the background (``screening.jobs``); the job page
+    shows progress, then the batch or every error."""
     user: Any = request.user
     require(user, "change")
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
         return index(request, form=form)
-    try:
-        sources = [io.source_from_bytes(f.name, f.read()) for f in form.cleaned_data["files"]]
-        batch = actions.import_batch(user, sources, form.cleaned_data["period"])
-    except io.ImportFailed as exc:
-        return index(request, form=form, errors=exc.errors)
-    messages.success(request, f"已导入批次 {batch.pk}：就诊 {batch.visit_count} 条，结算 {batch.settlement_count} 条，"
-                              f"费用明细 {batch.fee_count} 条")
-    return redirect("screening:batch", batch_id=batch.pk)
+    files = form.cleaned_data["files"]
+    unknown = [f.name for f in files if io.table_of(f.name) is None]
+    if unknown:
+        return index(request, form=form, errors=[
+            f"{name}：无法识别的文件名，应以 mdtrt_d、setl_d 或 fee_list_d 开头" for name in unknown])
+    folder = Path(settings.MEDIA_ROOT) / "imports" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    for upload in files:
+        with (folder / Path(upload.name).name).open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+    job = start_job(user, "screening:import", jobs.run_import_job, file_path=str(folder),
+                    file_name="、".join(Path(f.name).name for f in files),
+                    params={"period": form.cleaned_data["period"]})
+    return redirect("jobs:status", job_id=job.pk)
 
 
 @login_required
@@ -100,16 +113,12 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def run_view(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """Run the rules over the batch in the background (``screening.jobs``); the job page links the run."""
     user: Any = request.user
     require(user, "change")
     batch = _batch(user, batch_id, "change")
-    try:
-        run = actions.run_screening(user, batch)
-    except actions.ActionRefused as exc:
-        messages.error(request, exc.message)
-        return redirect("screening:batch", batch_id=batch.pk)
-    messages.success(request, f"筛查完成：疑点 {run.hit_count} 条，风险金额 {run.amount_total} 元")
-    return redirect("screening:run", run_id=run.pk)
+    job = start_job(user, "screening:run", jobs.run_screening_job, params={"batch": batch.pk})
+    return redirect("jobs:status", job_id=job.pk)
 
 
 def _totals(user: Any, run: ScreeningRun, sort: str) -> list[dict[str, Any]]:

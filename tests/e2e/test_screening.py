@@ -7,7 +7,7 @@ import pytest
 from spotcheck.accounts.models import Role
 from spotcheck.directory.models import Institution
 from tests import factories as f
-from tests.screening.conftest import claim_rows, files_of
+from tests.factories import claim_rows, files_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]  # regions, catalogues: migrations
 
@@ -25,10 +25,13 @@ def test_import_run_drilldown_flag(login, page, shot, live_server, tmp_path):
     page.get_by_label("数据文件").set_input_files(paths)
     page.get_by_role("button", name="导入").click()
     page.wait_for_load_state()
-    assert "已导入批次" in page.content()
+    assert "已导入批次" in page.content()  # the background job's page (the test settings run jobs at once)
+    page.get_by_role("link", name="查看批次").click()
     page.get_by_role("button", name="运行筛查规则").click()
     page.wait_for_load_state()
     assert "筛查完成" in page.content()
+    page.get_by_role("link", name="查看筛查结果").click()
+    page.wait_for_load_state()
     shot("run")
     page.get_by_role("link", name=insts["y1"].fixmedins_code).click()
     page.wait_for_load_state()

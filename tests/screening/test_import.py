@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
+from pathlib import Path
+
 import pytest
 from openpyxl import Workbook
 
@@ -12,8 +14,7 @@ from spotcheck.audit.models import AuditEvent
 from spotcheck.screening import actions
 from spotcheck.screening.io import ImportFailed, Source, source_from_bytes
 from spotcheck.screening.models import ClaimBatch, FeeItem, Settlement, Visit
-
-from .conftest import FEE_FIELDS, claim_rows, files_of
+from tests.factories import FEE_FIELDS, claim_rows, files_of
 
 pytestmark = pytest.mark.django_db
 
@@ -97,18 +98,32 @@ def test_invalid_rows_kept_but_not_screened(insts, admin_user):
 
 
 def test_import_page_shows_errors(insts, admin_user, client_for):
+    """The page stores the files and imports them as a background job; the job page lists every error
+    (file, row, field) with nothing written, or links the new batch."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from spotcheck.jobs.models import Job
+
+    client = client_for(admin_user)
     rows = claim_rows(insts)
     rows["fee_list_d"][2]["cnt"] = "abc"
     files = [SimpleUploadedFile(n, d) for n, d in files_of(rows).items()]
-    resp = client_for(admin_user).post("/screening/import/", {"period": "2023-10", "files": files})
-    assert resp.status_code == 400
-    assert "fee_list_d.csv 第 4 行 cnt（数量）" in resp.content.decode()
-    assert ClaimBatch.objects.count() == 0
+    resp = client.post("/screening/import/", {"period": "2023-10", "files": files})
+    job = Job.objects.get(kind="screening:import")
+    assert resp.status_code == 302 and resp["Location"] == f"/jobs/{job.pk}/"
+    assert job.status == Job.Status.FAILED and ClaimBatch.objects.count() == 0
+    page = client.get(resp["Location"]).content.decode()
+    assert "导入结算数据" in page and "fee_list_d.csv 第 4 行 cnt（数量）" in page
+    assert not Path(job.file_path).exists()  # the uploaded files are removed
     files = [SimpleUploadedFile(n, d) for n, d in files_of(claim_rows(insts)).items()]
-    resp = client_for(admin_user).post("/screening/import/", {"period": "2023-10", "files": files})
+    resp = client.post("/screening/import/", {"period": "2023-10", "files": files})
     assert resp.status_code == 302 and ClaimBatch.objects.count() == 1
+    batch = ClaimBatch.objects.get()
+    page = client.get(resp["Location"]).content.decode()
+    assert f"已导入批次 {batch.pk}" in page and f"/screening/batches/{batch.pk}/" in page
+    bad = [SimpleUploadedFile("claims.csv", b"a,b\n1,2\n")]
+    resp = client.post("/screening/import/", {"period": "2023-10", "files": bad})
+    assert resp.status_code == 400 and "无法识别的文件名" in resp.content.decode()
 
 
 def test_error_after_rows_were_written_rolls_everything_back(insts, admin_user, monkeypatch):

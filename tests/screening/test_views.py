@@ -9,13 +9,13 @@ from openpyxl import load_workbook
 
 from spotcheck.accounts.models import Role
 from spotcheck.audit.models import AuditEvent
+from spotcheck.base.models import AppendOnlyError
 from spotcheck.directory.models import Institution
 from spotcheck.screening import actions
 from spotcheck.screening.io import source_from_bytes
-from spotcheck.screening.models import AppendOnlyError, Hit, ScreeningRun
+from spotcheck.screening.models import Hit, ScreeningRun
 from tests import factories as f
-
-from .conftest import claim_rows, files_of
+from tests.factories import claim_rows, files_of
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +150,23 @@ def test_index_and_batch_pages(run, county_user, client_for):
 def test_admin_api_run_totals(run, admin_user, client_for):
     data = client_for(admin_user).get(f"/api/screening/runs/{run.pk}/").json()
     assert data["hit_count"] == 2 and data["amount_total"] == "8.00"
+
+
+def test_running_the_rules_from_the_page_is_a_background_job(run, county_user, client_for):
+    """The button queues a job; its page gives the outcome and links the new run; the job list shows it,
+    and another user of the same area does not see it."""
+    from spotcheck.jobs.models import Job
+
+    client = client_for(county_user)
+    resp = client.post(f"/screening/batches/{run.batch_id}/run/")
+    job = Job.objects.get(kind="screening:run")
+    assert resp.status_code == 302 and resp["Location"] == f"/jobs/{job.pk}/"
+    new = ScreeningRun.objects.exclude(pk=run.pk).get()
+    assert job.status == Job.Status.SUCCEEDED and job.result["run"] == new.pk and job.created_by == county_user
+    page = client.get(resp["Location"]).content.decode()
+    assert "运行筛查规则" in page and "筛查完成" in page and f"/screening/runs/{new.pk}/" in page
+    assert f"/jobs/{job.pk}/" in client.get("/jobs/").content.decode()
+    colleague = f.user("t-county-jobs", Role.COUNTY_STAFF, f.YANGCHENG)
+    other = client_for(colleague)
+    assert other.get(resp["Location"]).status_code == 404
+    assert f"/jobs/{job.pk}/" not in other.get("/jobs/").content.decode()
