@@ -90,3 +90,48 @@ def test_the_check_finds_a_write(tmp_path):
         bad.unlink()
     assert [f.split(" ", 1)[1] for f in found] == [
         ".save() on obj", ".update() on Model.objects.filter", "private actions._may_decide()"]
+
+
+#: Public functions of ``actions`` modules that are not actions, each with why. A new public function
+#: must be an ``@action`` or be added here after review.
+NOT_ACTIONS: dict[str, set[str]] = {
+    # the audit primitives: called by actions inside their transaction
+    "audit": {"wall_clock", "jsonable", "event_digest", "record", "record_many", "record_rows", "record_deletions",
+              "accept_row", "record_cascade", "verify_chain"},
+    "accounts": {"record_user_saved"},  # a step of the password/createsuperuser actions (require_action)
+    "jobs": {"start_job"},  # creates the Job in an action, queues after its commit (jobs.actions)
+    "directory": {"snapshot", "changed_fields"},  # pure helpers
+    "planning": {"next_item_seq", "item_usage", "current_slots", "task_state", "next_task_seq"},  # reads
+    "draws": {"commit_input", "applied_events", "full_input", "preview_sizes", "next_draw_id", "staffing_ok",
+              "clean_sources"},  # reads and the SC-DRAW-1 input builders
+    "inspections": {"on_team", "is_bureau", "may_work", "may_decide", "display_status",
+                    "next_number"},  # checks, a label, a numbering step (require_action)
+    "credit": {"category_of", "kind_of", "severity_for", "model_for", "current_model", "facts", "cycle_as_of",
+               "latest_evaluation", "repair_blockers", "measures_for"},  # reads and scoring inputs
+}
+
+
+def test_public_functions_of_actions_modules_are_actions():
+    import importlib
+    import inspect
+
+    apps = sorted(p.parent.name for p in ROOT.glob("*/actions.py") if p.parent.name != "base")
+    found = {}
+    for app in apps:
+        module = importlib.import_module(f"spotcheck.{app}.actions")
+        found[app] = {name for name, fn in vars(module).items()
+                      if inspect.isfunction(fn) and fn.__module__ == module.__name__ and not name.startswith("_")
+                      and not getattr(fn, "is_action", False)}
+    assert {app: names for app, names in found.items() if names} == NOT_ACTIONS
+
+
+def test_a_write_step_refuses_to_run_outside_an_action(db):
+    from spotcheck.base.transactions import atomic_action
+    from spotcheck.directory.models import Region
+    from spotcheck.inspections.actions import next_number
+
+    region = Region.objects.get(code="140522")
+    with pytest.raises(RuntimeError, match="inside an action"):
+        next_number(region, 2026, "notice", "inspection.notice_number_format")
+    with atomic_action():
+        assert next_number(region, 2026, "notice", "inspection.notice_number_format")

@@ -14,12 +14,14 @@ from rest_framework.authtoken.models import Token
 
 from spotcheck.audit.actions import record
 from spotcheck.base.actions import action
+from spotcheck.base.transactions import require_action
 
 from .models import User
 
 
 def record_user_saved(actor: Any, users: Iterable[User], action: str, reason: str) -> None:
     """One event per user of ``users`` with the state it has now (call after the save, in its action)."""
+    require_action("record_user_saved")
     for user in users:
         user.refresh_from_db()
         record(actor, action, user, region_code=user.region_code, reason=reason)

@@ -77,6 +77,12 @@ def in_action() -> bool:
     return bool(getattr(_local, "depth", 0))
 
 
+def require_action(what: str) -> None:
+    """For a write helper that is part of an action but not one itself: refuse to run outside one."""
+    if not in_action():
+        raise RuntimeError(f"{what} writes and must be called inside an action (@action / atomic_action)")
+
+
 @contextlib.contextmanager
 def atomic_action() -> Iterator[None]:
     """The transaction of an action, for code that is not a single function (a command, an import).

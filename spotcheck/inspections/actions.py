@@ -39,6 +39,7 @@ from spotcheck.base.actions import ActionRefused, action, user_of
 from spotcheck.base.permissions import can
 from spotcheck.base.roles import Role
 from spotcheck.base.scope import require
+from spotcheck.base.transactions import require_action
 from spotcheck.core import lenience as core_lenience
 from spotcheck.directory.actions import snapshot  # every concrete field, timestamps aside
 from spotcheck.draws.access import inspections_started
@@ -183,7 +184,8 @@ def ensure_for_revealed(actor: Any, region_prefix: str | None = None) -> int:
 
 
 def next_number(region: Any, year: int, kind: str, fmt_key: str) -> str:
-    """The next document number of ``kind`` in ``region`` and ``year`` (call inside a transaction)."""
+    """The next document number of ``kind`` in ``region`` and ``year`` (a step of an action)."""
+    require_action("next_number")
     seq, _ = NumberSequence.objects.select_for_update().get_or_create(region_code=region.code, year=year, kind=kind)
     seq.last += 1
     seq.save(update_fields=["last"])

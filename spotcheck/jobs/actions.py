@@ -140,6 +140,7 @@ def reap_stale_jobs(actor: Any = "worker", *, now: dt.datetime | None = None) ->
     return reaped
 
 
+@action
 def prune_job_files(*, now: dt.datetime | None = None) -> int:
     """Delete the files of jobs that ended more than ``SPOTCHECK_JOB_FILES_KEEP_DAYS`` ago (an export's
     output, an import's upload left behind) and forget their paths; returns how many jobs were pruned."""
