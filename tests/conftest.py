@@ -52,19 +52,9 @@ def _empty_audit_chain() -> None:
 
 
 def _reload_migration_data() -> None:
-    """The other data migrations' rows (catalogues, credit measures), re-created after a flush."""
-    import importlib
-
-    from django.apps import apps
-
-    from spotcheck.credit.models import Measure
-    from spotcheck.inspections.catalogue import ensure_defaults
-    from spotcheck.inspections.models import ViolationType
-
-    if not ViolationType.objects.exists():
-        ensure_defaults()
-    if not Measure.objects.exists():
-        importlib.import_module("spotcheck.credit.migrations.0002_default_measures").forwards(apps, None)
+    """The other data migrations' rows (catalogues, credit measures), re-created after a flush
+    (``f.reload_migration_data``, which tests call themselves)."""
+    f.reload_migration_data()
 
 
 @pytest.fixture
@@ -106,3 +96,83 @@ def client_for(client):
         return client
 
     return login
+
+
+# --- Fixtures several apps share (their bodies are builders in tests/factories.py) ---------------------
+# Draws: a small 阳城 directory and plan, its staff, the 晋城 approvers.
+
+
+@pytest.fixture
+def world(db):
+    """A 晋城 item list with four items, a 阳城 plan starting in 30 days, the 医保局 and 市监局 (``f.World``)."""
+    return f.make_world()
+
+
+@pytest.fixture
+def staffed(world):
+    """Ten hospitals (中等) and four pharmacies in 阳城, six 医保局 and three 市监局 inspectors."""
+    return f.make_staffed(world)
+
+
+@pytest.fixture
+def approver(db):
+    """晋城市局管理员: holds ``approve`` over 阳城."""
+    return f.make_approver()
+
+
+@pytest.fixture
+def approver2(db):
+    return f.make_approver2()
+
+
+# Inspections: a revealed 阳城 draw whose inspection period has started, and the people around it.
+
+
+@pytest.fixture
+def insp_world(world, staffed, approver):
+    """Task period started 5 days ago; draw revealed; inspections generated."""
+    return f.make_insp_world(world, staffed, approver)
+
+
+@pytest.fixture
+def hospital_inspection(insp_world):
+    return f.first_hospital_inspection()
+
+
+@pytest.fixture
+def team_user(hospital_inspection):
+    """An inspector-role account of the first member of the hospital's team."""
+    return f.make_team_user(hospital_inspection)
+
+
+@pytest.fixture
+def reviewer(db):
+    return f.make_reviewer()
+
+
+# Portal: a revealed 阳城 draw whose inspections have started, and its reviewed inspections.
+
+
+@pytest.fixture
+def started(world, staffed, county_user, approver):
+    """A revealed draw of a 阳城 task whose inspections have started."""
+    return f.make_started(world, county_user, approver)
+
+
+@pytest.fixture
+def inspections(started):
+    return f.make_inspections(started)
+
+
+# Credit: the "done when" file and its institution account.
+
+
+@pytest.fixture
+def poor(hospital_inspection, reviewer):
+    """An 800 元 finding and an unexecuted penalty, reviewed and evaluated (较差)."""
+    return f.make_poor(hospital_inspection, reviewer)
+
+
+@pytest.fixture
+def inst_user(poor):
+    return f.make_inst_user(poor)

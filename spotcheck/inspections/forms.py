@@ -80,7 +80,7 @@ class EvidenceForm(_Form):
     def __init__(self, *args: Any, inspection: Inspection | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if inspection is not None:
-            self.fields["finding"].queryset = inspection.findings.counted()
+            self.fields["finding"].queryset = inspection.findings.counted().select_related("violation_type")
         self.fields["finding"].label_from_instance = lambda f: f"{f.violation_type.name}（{f.amount} 元）"
 
 
@@ -133,7 +133,7 @@ class ReferralForm(_Form):
     def __init__(self, *args: Any, inspection: Inspection | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if inspection is not None:
-            self.fields["finding"].queryset = inspection.findings.counted()
+            self.fields["finding"].queryset = inspection.findings.counted().select_related("violation_type")
         self.fields["finding"].label_from_instance = lambda f: f"{f.violation_type.name}（{f.amount} 元）"
 
 
@@ -153,7 +153,7 @@ class RectificationForm(_Form):
     def __init__(self, *args: Any, inspection: Inspection | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if inspection is not None:
-            self.fields["finding"].queryset = inspection.findings.counted()
+            self.fields["finding"].queryset = inspection.findings.counted().select_related("violation_type")
         self.fields["finding"].label_from_instance = lambda f: f"{f.violation_type.name}（{f.amount} 元）"
 
 

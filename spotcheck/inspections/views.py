@@ -194,7 +194,7 @@ def _detail_context(user: Any, insp: Inspection, here: str = "detail") -> dict[s
         "voided_findings": sum(1 for f in findings if f.voided_at is not None),
         "can_void": (can_work or can_decide)
         and insp.status in (InspectionStatus.NOTIFIED, InspectionStatus.RECORDED),
-        "evidence": list(insp.evidence.select_related("uploaded_by", "finding")),
+        "evidence": list(insp.evidence.select_related("uploaded_by", "finding__violation_type")),
         "referrals": list(insp.referrals.select_related("finding", "referred_by", "receipt")),
         "rectifications": list(insp.rectifications.select_related("finding", "created_by", "closed_by",
                                                                   "submitted_by")),

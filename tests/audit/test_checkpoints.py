@@ -27,8 +27,6 @@ from spotcheck.audit.models import AuditEvent, ChainHead, Checkpoint, Checkpoint
 from spotcheck.portal import actions as portal_actions
 from spotcheck.portal.models import Publication
 from tests import factories as f
-from tests.draws.conftest import approver, staffed, world  # noqa: F401
-from tests.portal.conftest import inspections, started  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from spotcheck.audit.models import AuditEvent
 from spotcheck.credit.models import CreditRecord, RecordStatus
-
-from .conftest import finding, penalise, reviewed, send_decided, send_reviewed
+from tests.factories import finding, penalise, reviewed, send_decided, send_reviewed
 
 
 def test_findings_of_an_unreviewed_inspection_make_no_records(hospital_inspection, reviewer):

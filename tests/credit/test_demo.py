@@ -7,7 +7,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from spotcheck.credit import demo
+from spotcheck.demo import credit as demo
 from spotcheck.credit.models import CreditSubject, Evaluation
 from spotcheck.directory.models import Institution
 

@@ -14,7 +14,7 @@ from spotcheck.credit.models import Objection, ObjectionStatus
 from spotcheck.draws import actions as draw_actions
 from spotcheck.policy.calendar import due_date
 from tests import factories as f
-from tests.draws.conftest import make_task
+from tests.factories import make_task
 
 
 def test_poor_grade_with_explanation(poor):

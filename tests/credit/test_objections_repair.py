@@ -36,7 +36,7 @@ def test_objection_deadline_follows_policy_and_holiday_table(subject, county_use
     obj = actions.file_objection(county_user, rec, "金额有误")
     assert obj.due_date == due_date(today, 3)[0]
     assert obj.due_date > today + dt.timedelta(days=3) or today.weekday() >= 5
-    with pytest.raises(actions.CreditError, match="待处理"):
+    with pytest.raises(actions.ActionRefused, match="待处理"):
         actions.file_objection(county_user, rec, "再次异议")
     assert AuditEvent.objects.filter(action="credit.objection.file", object_id=str(obj.pk)).exists()
 
@@ -47,7 +47,7 @@ def test_kept_objection_leaves_the_record(subject, county_user):
                                     corrected=False, reason="证据充分，维持")
     rec.refresh_from_db()
     assert obj.status == ObjectionStatus.KEPT and rec.status == RecordStatus.ACTIVE and obj.decided_in_time
-    with pytest.raises(actions.CreditError, match="已处理"):
+    with pytest.raises(actions.ActionRefused, match="已处理"):
         actions.resolve_objection(county_user, obj, corrected=True, reason="x")
 
 
@@ -70,13 +70,13 @@ def test_other_county_cannot_resolve(subject, county_user, huairen_user):
 
 def test_repair_needs_a_clean_period_and_takes_effect_on_the_next_evaluation(subject, county_user):
     fresh = old_record(subject, county_user, months=1)
-    with pytest.raises(actions.CreditError, match="满 6 个月"):
+    with pytest.raises(actions.ActionRefused, match="满 6 个月"):
         actions.apply_repair(county_user, fresh, "已整改")
     unexecuted = old_record(subject, county_user, record_type="unexecuted_penalty", severity="", months=9)
-    with pytest.raises(actions.CreditError, match="须先履行"):
+    with pytest.raises(actions.ActionRefused, match="须先履行"):
         actions.apply_repair(county_user, unexecuted, "已整改")
     old = old_record(subject, county_user, months=8)
-    with pytest.raises(actions.CreditError, match="新的不良信息"):
+    with pytest.raises(actions.ActionRefused, match="新的不良信息"):
         actions.apply_repair(county_user, old, "已整改")
     actions.close_record(county_user, fresh, "录入错误")
     actions.close_record(county_user, unexecuted, "录入错误")

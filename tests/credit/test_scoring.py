@@ -57,7 +57,7 @@ def test_a_new_model_version_is_used_and_old_evaluations_keep_theirs(files, coun
     actions.evaluate_cycle(county_user, 2023)
     data = model_to_dict(DEFAULT_MODEL) | {"version": "province-2024-1"}
     data["rules"] = [r | {"points": -40} if r["record_type"] == "penalty" else r for r in data["rules"]]
-    with pytest.raises(actions.CreditError, match="已存在"):
+    with pytest.raises(actions.ActionRefused, match="已存在"):
         actions.add_model(admin_user, model_to_dict(DEFAULT_MODEL))
     actions.add_model(admin_user, data, "省局统一模型")
     PolicySetting.objects.create(key="credit.model_version", value="province-2024-1",
@@ -75,9 +75,9 @@ def test_manual_records_validate_and_hash_evidence(files, county_user):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     s = files["clean"]
-    with pytest.raises(actions.CreditError, match="严重程度"):
+    with pytest.raises(actions.ActionRefused, match="严重程度"):
         actions.add_record(county_user, s, record_type="finding", title="x", occurred_on=dt.date(2023, 1, 1))
-    with pytest.raises(actions.CreditError, match="提供单位"):
+    with pytest.raises(actions.ActionRefused, match="提供单位"):
         actions.add_record(county_user, s, record_type="other_bad", title="x", occurred_on=dt.date(2023, 1, 1),
                            source="shared")
     upload = SimpleUploadedFile("表彰决定.pdf", b"%PDF-1.4 demo", content_type="application/pdf")

@@ -20,7 +20,7 @@ from spotcheck.audit.actions import verify_chain
 from spotcheck.audit.models import AuditEvent
 from spotcheck.audit.verify import verify_data
 from spotcheck.core import codes
-from spotcheck.directory import demo
+from spotcheck.demo import generator as demo
 from spotcheck.directory.models import (
     Conflict,
     Department,

@@ -13,8 +13,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
 from spotcheck.wsgi import application
-
-from .conftest import full_run, make_task
+from tests.factories import full_run, make_task
 
 FUZZ = settings(max_examples=6, deadline=None, derandomize=True, database=None,
                 phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))

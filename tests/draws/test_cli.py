@@ -12,8 +12,7 @@ from django.core.management.base import CommandError
 
 from spotcheck.audit.models import AuditEvent
 from spotcheck.draws import actions
-
-from .conftest import commit, make_task
+from tests.factories import commit, make_task
 
 VECTORS = Path(__file__).resolve().parent.parent / "fixtures" / "draw-vectors"
 

@@ -15,8 +15,7 @@ from spotcheck.draws import actions
 from spotcheck.draws.models import DrawSecret
 from spotcheck.planning.models import Task
 from tests import factories as f
-
-from .conftest import commit, full_run, make_task
+from tests.factories import commit, full_run, make_task
 
 
 def pages(draw) -> list[str]:

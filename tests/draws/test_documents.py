@@ -12,8 +12,8 @@ from spotcheck.draws import actions
 from spotcheck.draws.documents import CONFIDENTIAL_NOTE, draw_record_docx, record_number
 from spotcheck.draws.models import DrawStatus
 from tests.documents.helpers import docx_text, pdf_info, pdf_text, save_first_page_png, squeeze
+from tests.factories import commit, full_run, make_task, reveal
 
-from .conftest import commit, full_run, make_task, reveal
 from .test_workflow import unstaffable_task
 
 

@@ -21,8 +21,7 @@ from spotcheck.draws import actions, changes, views
 from spotcheck.draws.documents import draw_record_docx, draw_record_pdf
 from tests import factories as f
 from tests.documents.helpers import docx_text, pdf_text, squeeze
-
-from .conftest import commit, full_run, make_task
+from tests.factories import commit, full_run, make_task
 
 SOURCES = ["中国福利彩票双色球第2026135期开奖号码"]
 

@@ -10,8 +10,7 @@ from django.test import Client
 from spotcheck.draws import actions, views
 from spotcheck.draws.models import Assignment, AssignmentMember, DrawStatus
 from tests import factories as f
-
-from .conftest import commit, full_run, make_task
+from tests.factories import commit, full_run, make_task
 
 
 def login(user) -> Client:

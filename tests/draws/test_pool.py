@@ -22,8 +22,7 @@ from spotcheck.draws.pool import freeze_input, stratum_ratio
 from spotcheck.planning.models import Plan, TaskStatus
 from spotcheck.policy.models import PolicySetting
 from tests import factories as f
-
-from .conftest import make_task
+from tests.factories import make_task
 
 MULTIPLIERS = {"优秀": [3, 10], "良好": [1, 2], "中等": [1, 1], "较差": [6, 5], "差": "full"}
 

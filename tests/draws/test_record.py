@@ -5,8 +5,7 @@ from __future__ import annotations
 from spotcheck.draws import actions
 from spotcheck.draws.models import DrawSecret
 from spotcheck.draws.record import draw_record_context
-
-from .conftest import commit, make_task
+from tests.factories import commit, make_task
 
 
 def test_record_context_before_and_after_the_reveal(world, staffed, county_user, approver):

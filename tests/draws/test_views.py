@@ -7,8 +7,7 @@ from django.test import Client
 from spotcheck.draws import actions
 from spotcheck.draws.models import Draw, DrawEvent, DrawStatus, EventStatus
 from spotcheck.planning.models import TaskStatus
-
-from .conftest import make_task
+from tests.factories import make_task
 
 
 def login(user) -> Client:

@@ -10,10 +10,10 @@ from django.core.exceptions import PermissionDenied
 from django.urls import get_resolver
 
 from spotcheck.audit.models import AuditEvent
+from spotcheck.base.models import AppendOnlyError
 from spotcheck.core import draw as core
 from spotcheck.draws import actions
 from spotcheck.draws.models import (
-    AppendOnlyError,
     Assignment,
     AssignmentMember,
     Draw,
@@ -25,8 +25,7 @@ from spotcheck.draws.models import (
 from spotcheck.planning.models import TaskStatus
 from spotcheck.policy.models import PolicySetting
 from tests import factories as f
-
-from .conftest import commit, full_run, make_task, reveal
+from tests.factories import commit, full_run, make_task, reveal
 
 
 def package_input(draw: Draw) -> dict:

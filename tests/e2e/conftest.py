@@ -1,7 +1,8 @@
 """Browser tests: Playwright (Python) driving Debian's /usr/bin/chromium — never a downloaded browser.
 
 Screenshots go to ``test-artifacts/e2e/``. Without chromium (and no way to install it, see
-scripts/ensure-test-deps.sh) these tests are skipped with the reason.
+scripts/ensure-test-deps.sh) these tests are skipped with the reason — except under CI (``CI`` set) or
+with ``SPOTCHECK_REQUIRE_BROWSER=1``, where the same reason fails them.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import E2E_ARTIFACTS
+
 CHROMIUM = os.environ.get("SPOTCHECK_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+ARTIFACTS = E2E_ARTIFACTS  # test-artifacts/e2e/
 
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse ORM calls
 # made by the test body (fixtures, assertions) while it is running.
@@ -48,11 +51,28 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
 
 
+def browser_required() -> bool:
+    """Under CI (``CI`` set to anything but empty/0/false/no) or with ``SPOTCHECK_REQUIRE_BROWSER=1`` a missing
+    browser fails the browser tests instead of skipping them: a CI run must not pass without them."""
+    ci = os.environ.get("CI", "").strip().lower()
+    return ci not in ("", "0", "false", "no", "off") or os.environ.get("SPOTCHECK_REQUIRE_BROWSER", "") == "1"
+
+
+def no_browser(reason: str) -> None:
+    """Skip (locally) or fail (under CI) for a missing browser or driver, with the same reason."""
+    if browser_required():
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"未找到 {CHROMIUM}（Debian 软件包 chromium），跳过浏览器测试")
-    from playwright.sync_api import sync_playwright
+        no_browser(f"未找到 {CHROMIUM}（Debian 软件包 chromium），跳过浏览器测试")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        no_browser("未安装 Playwright（Python 软件包 playwright），跳过浏览器测试")
 
     with sync_playwright() as p:
         b = p.chromium.launch(

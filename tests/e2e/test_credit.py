@@ -2,7 +2,7 @@
 penalty is graded 较差 with an explanation; its institution account logs in, sees only its own file
 and files an objection; a 阳城县 staff member resolves it within the working-day deadline.
 
-Data are built through the ORM and the signals (``tests/credit/conftest.py``), as the inspection
+Data are built through the ORM and the signals (``tests/factories.py``), as the inspection
 workflow would send them.
 """
 
@@ -13,9 +13,6 @@ from django.urls import reverse
 
 from spotcheck.credit.models import Objection, ObjectionStatus
 from tests import factories as f
-from tests.credit.conftest import inst_user, poor, reviewer  # noqa: F401
-from tests.draws.conftest import approver, staffed, world  # noqa: F401
-from tests.inspections.conftest import hospital_inspection, insp_world  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)  # regions and measures: migrations
 

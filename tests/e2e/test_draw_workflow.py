@@ -29,13 +29,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from spotcheck.accounts.models import Role, User
-from spotcheck.directory import demo
+from spotcheck.demo import generator as demo
 from spotcheck.draws import actions, presenters
 from spotcheck.draws.models import Assignment, AssignmentMember, Draw, DrawStatus, EventStatus
 from spotcheck.planning.models import Task, TeamSlot
 from tests import factories as f
-
-from .conftest import ARTIFACTS
+from tests.factories import E2E_ARTIFACTS as ARTIFACTS
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)  # regions come from a migration
 

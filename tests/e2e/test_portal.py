@@ -15,10 +15,8 @@ import pytest
 from django.core.cache import cache
 
 from spotcheck.portal import actions
-from tests.draws.conftest import approver, full_run, make_task, staffed, world  # noqa: F401
-from tests.portal.conftest import make_inspections, start_inspections
-
-from .conftest import ARTIFACTS
+from tests.factories import E2E_ARTIFACTS as ARTIFACTS
+from tests.factories import full_run, make_inspections, make_task, start_inspections
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)  # regions come from a migration
 

@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from spotcheck.accounts.models import Role
 from spotcheck.audit.models import AuditEvent
+from spotcheck.base.models import AppendOnlyError
 from spotcheck.draws import actions as draw_actions
 from spotcheck.draws.models import EventReason, EventType
 from spotcheck.inspections import actions, signals
 from spotcheck.inspections.models import (
-    AppendOnlyError,
     Evidence,
     Inspection,
     InspectionStatus,
@@ -26,8 +26,7 @@ from spotcheck.inspections.models import (
 )
 from spotcheck.policy.models import PolicySetting
 from tests import factories as f
-
-from .conftest import JPEG, fill_checklist, real_lenience, recorded, upload, violation
+from tests.factories import JPEG, fill_checklist, real_lenience, recorded, upload, violation
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +77,7 @@ def test_replaced_institution_keeps_its_record_and_the_new_one_gets_one(insp_wor
 
 
 def test_ensure_refuses_an_unrevealed_draw(world, staffed, approver):
-    from tests.draws.conftest import make_task
+    from tests.factories import make_task
 
     task = make_task(world)
     proposer = f.user("t-p2", Role.COUNTY_STAFF, f.YANGCHENG)

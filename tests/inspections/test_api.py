@@ -9,8 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from spotcheck.inspections.models import Inspection, InspectionStatus
-
-from .conftest import JPEG, PDF, upload, violation
+from tests.factories import JPEG, PDF, upload, violation
 
 pytestmark = pytest.mark.django_db
 

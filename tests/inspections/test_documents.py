@@ -1,6 +1,6 @@
 """Inspection documents (检查告知书, 现场检查笔录, 检查结果告知书): content in PDF and DOCX, access, audit.
 
-Inspections are built directly with the ORM from a revealed draw (as in ``tests/draws/conftest.py``),
+Inspections are built directly with the ORM from a revealed draw (as in ``tests/factories.py``),
 so these tests do not depend on ``inspections.actions``. The URL patterns are mounted by this module
 (``@pytest.mark.urls``) the way the lead includes ``inspections/urls_documents.py``.
 """
@@ -34,7 +34,7 @@ from spotcheck.inspections.models import (
 from spotcheck.planning.models import CheckItem, Task, TaskStatus
 from tests import factories as f
 from tests.documents.helpers import docx_text, open_docx, pdf_info, pdf_text, save_first_page_png, squeeze
-from tests.draws.conftest import approver, full_run, make_task, staffed, world  # noqa: F401
+from tests.factories import full_run, make_task
 
 urlpatterns = [
     path("inspections/", include((urls_documents.urlpatterns, "inspection-documents"))),

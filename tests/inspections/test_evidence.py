@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spotcheck.inspections import evidence
-
-from .conftest import JPEG, MP4, PDF, PNG
+from tests.factories import JPEG, MP4, PDF, PNG
 
 
 @pytest.mark.parametrize(("head", "expected"), [

@@ -19,8 +19,7 @@ from spotcheck.credit.models import CreditRecord
 from spotcheck.inspections import actions, documents, lenience
 from spotcheck.inspections.models import Evidence, Finding, InspectionStatus
 from spotcheck.portal import actions as portal_actions
-
-from .conftest import fill_checklist, upload, violation
+from tests.factories import fill_checklist, upload, violation
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from spotcheck.inspections import lenience
 from spotcheck.inspections.models import Finding, Inspection, LenienceEntry, ViolationType
 from spotcheck.policy.models import PolicySetting
 from tests import factories as f
-from tests.draws.conftest import make_task, world  # noqa: F401 - fixture
+from tests.factories import make_task
 
 _n = itertools.count(1)
 

@@ -16,8 +16,7 @@ from spotcheck.accounts.models import Role
 from spotcheck.inspections import actions
 from spotcheck.inspections.models import Evidence, Inspection, InspectionStatus
 from tests import factories as f
-
-from .conftest import JPEG, fill_checklist, recorded, upload, violation
+from tests.factories import JPEG, fill_checklist, recorded, upload, violation
 
 pytestmark = pytest.mark.django_db
 
@@ -37,9 +36,9 @@ def test_other_county_gets_404_everywhere(client_for, hospital_inspection, huair
 
 def test_city_staff_sees_its_counties(client_for, city_user, hospital_inspection):
     jincheng = f.user("t-jincheng", Role.CITY_ADMIN, "140500")  # 阳城 is in 晋城
-    assert actions.scoped(jincheng).count() == Inspection.objects.count()
+    assert Inspection.objects.restrict(jincheng).count() == Inspection.objects.count()
     assert client_for(jincheng).get(reverse("inspections:detail", args=[hospital_inspection.pk])).status_code == 200
-    assert not actions.scoped(city_user).exists()  # 朔州
+    assert not Inspection.objects.restrict(city_user).exists()  # 朔州
     assert client_for(city_user).get(reverse("inspections:detail", args=[hospital_inspection.pk])).status_code == 404
     assert client_for(city_user).get(reverse("inspections:dashboard")).status_code == 200
 
@@ -53,7 +52,7 @@ def test_institution_account_sees_nothing(client_for, hospital_inspection):
 
 
 def test_inspector_sees_only_own_team(client_for, insp_world, team_user, other_inspector_user, hospital_inspection):
-    mine = set(actions.scoped(team_user).values_list("pk", flat=True))
+    mine = set(Inspection.objects.restrict(team_user).values_list("pk", flat=True))
     expected = set(Inspection.objects.filter(assignment__members__active=True,
                                              assignment__members__inspector__number=team_user.inspector_number)
                    .values_list("pk", flat=True))
@@ -73,7 +72,7 @@ def test_inspector_sees_nothing_before_the_period_starts(client_for, insp_world,
     task.period_start = timezone.localdate() + dt.timedelta(days=3)
     task.status = "drawn"
     task.save()
-    assert not actions.scoped(team_user).exists()
+    assert not Inspection.objects.restrict(team_user).exists()
     assert client_for(team_user).get(reverse("inspections:detail", args=[hospital_inspection.pk])).status_code == 404
 
 

@@ -2,23 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from spotcheck.directory.models import DepartmentKind
 from tests import factories as f
-
-#: The departments the examples need (the names ``spotcheck demo-data`` creates).
-EXAMPLE_DEPARTMENTS = [
-    (f.YANGCHENG, DepartmentKind.HEALTHCARE_SECURITY, "阳城县医疗保障局"),
-    (f.YANGCHENG, DepartmentKind.MARKET_REGULATION, "阳城县市场监督管理局"),
-    (f.YANGCHENG, DepartmentKind.HEALTH_COMMISSION, "阳城县卫生健康和体育局"),
-    (f.SHUOZHOU, DepartmentKind.HEALTHCARE_SECURITY, "朔州市医疗保障局"),
-    (f.SHUOZHOU, DepartmentKind.INSURANCE_CENTER, "朔州市医疗保险服务中心"),
-]
 
 
 @pytest.fixture
 def departments(db):
-    """Example departments by name."""
-    return {name: f.department(region, kind, name) for region, kind, name in EXAMPLE_DEPARTMENTS}
+    """Example departments by name (``f.EXAMPLE_DEPARTMENTS``)."""
+    return f.make_departments()
 
 
 @pytest.fixture

@@ -100,7 +100,7 @@ def test_missing_departments_load_lists_only_then_plans_later(db, capsys):
     assert "缺少部门" in out and "阳城县卫生健康和体育局" in out and "朔州市医疗保险服务中心" in out
     assert (ItemList.objects.count(), CheckItem.objects.count(), Plan.objects.count()) == (2, 6, 0)
     assert AuditEvent.objects.filter(actor_name="cli", action="create").count() == 8
-    from tests.planning.conftest import EXAMPLE_DEPARTMENTS
+    from tests.factories import EXAMPLE_DEPARTMENTS
 
     for region, kind, name in EXAMPLE_DEPARTMENTS:
         f.department(region, kind, name)

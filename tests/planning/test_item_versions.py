@@ -24,11 +24,16 @@ from spotcheck.planning.models import CheckItem, ItemList, Task, versions_of
 from spotcheck.planning.tabular import ImportRejected
 from spotcheck.portal import actions as portal
 from tests import factories as f
-from tests.draws.conftest import JINCHENG, approver, full_run, make_task, staffed, world  # noqa: F401
-from tests.portal.conftest import _fresh_cache, inspections, started  # noqa: F401
+from tests.factories import JINCHENG, make_task
 
 pytestmark = pytest.mark.django_db
 ITEMS = "/api/planning/items/"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Cached portal pages and rate-limit counters cleared per test, as in tests/portal."""
+    yield from f.fresh_cache()
 
 
 def api(user) -> APIClient:

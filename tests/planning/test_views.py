@@ -72,13 +72,13 @@ def test_county_user_reads_parent_city_list_but_cannot_edit(client_for, county_u
 
 
 def test_visible_to_adds_only_ancestor_lists(county_user, city_user, lists):
-    assert set(ItemList.objects.visible_to(county_user)) == {lists["yc"]}  # 阳城 is in 晋城市, not 朔州
+    assert set(ItemList.objects.restrict(county_user)) == {lists["yc"]}  # 阳城 is in 晋城市, not 朔州
     jc = actions.create_item_list(f.user("t-jc-city", "city_admin", "140500"),
                                   {"region_id": "140500", "year": 2023, "name": "晋城市清单"})
-    assert set(ItemList.objects.visible_to(county_user)) == {lists["yc"], jc}
+    assert set(ItemList.objects.restrict(county_user)) == {lists["yc"], jc}
     assert set(ItemList.objects.restrict(county_user, "plan")) == {lists["yc"]}
-    assert set(ItemList.objects.visible_to(city_user)) == {lists["sz"]}
-    assert set(CheckItem.objects.visible_to(county_user).values_list("item_list", flat=True)) == {lists["yc"].pk}
+    assert set(ItemList.objects.restrict(city_user)) == {lists["sz"]}
+    assert set(CheckItem.objects.restrict(county_user).values_list("item_list", flat=True)) == {lists["yc"].pk}
 
 
 def test_view_only_roles_cannot_open_forms(client_for, inspector_user, auditor_user, lists):

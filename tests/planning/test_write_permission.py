@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from spotcheck.accounts import permissions
+from spotcheck.base import permissions
 from spotcheck.accounts.models import Role
 from spotcheck.audit.models import AuditEvent
 from spotcheck.directory import actions as directory

@@ -18,8 +18,7 @@ from spotcheck.policy.models import PolicySetting
 from spotcheck.portal import actions
 from spotcheck.portal.models import ImmutableError, Publication
 from tests import factories as f
-
-from .conftest import add_finding
+from tests.factories import add_finding
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +115,7 @@ def test_publish_many_is_all_or_nothing(inspections, county_user):
 
 
 def test_late_publication_is_marked(started, county_user):
-    from .conftest import make_inspections
+    from tests.factories import make_inspections
 
     insp = make_inspections(started, due_in=-3)[0]
     pub = actions.publish(county_user, insp)

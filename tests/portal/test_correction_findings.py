@@ -22,15 +22,7 @@ from spotcheck.inspections import actions as inspection_actions
 from spotcheck.inspections.models import Finding, FindingCorrection, Inspection
 from spotcheck.portal import actions
 from spotcheck.portal.models import Publication
-from tests.inspections.conftest import (  # noqa: F401
-    fill_checklist,
-    hospital_inspection,
-    insp_world,
-    reviewer,
-    team_user,
-    upload,
-    violation,
-)
+from tests.factories import fill_checklist, upload, violation
 
 pytestmark = pytest.mark.django_db
 TOUCHED = ["inspections.finding", "inspections.findingcorrection", "credit.creditrecord", "portal.publication"]

@@ -35,13 +35,13 @@ from django.utils import timezone
 
 from spotcheck.accounts.models import Role
 from spotcheck.core.codes import CodeError, make_fixmedins_code, make_uscc, validate_id_number
-from spotcheck.directory import demo
+from spotcheck.demo import generator as demo
 from spotcheck.directory.models import Inspector, Institution
 from spotcheck.inspections.models import Finding, Inspection, InspectionStatus, ResultType, ViolationType
 from spotcheck.portal import actions as portal_actions
 from spotcheck.portal.models import Publication
 from tests import factories as f
-from tests.draws.conftest import full_run, make_task, world  # noqa: F401
+from tests.factories import full_run, make_task
 
 ALLOWED_PREFIXES = ("/portal/", "/draws/verifier/", "/credit/public/")
 MAX_PAGES = 700

@@ -15,9 +15,7 @@ from spotcheck.draws import actions as draw_actions
 from spotcheck.policy.models import PolicySetting
 from spotcheck.portal import actions
 from tests import factories as f
-from tests.draws.conftest import commit, full_run, make_task
-
-from .conftest import make_inspections
+from tests.factories import commit, full_run, make_inspections, make_task
 
 pytestmark = pytest.mark.django_db
 

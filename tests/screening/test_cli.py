@@ -10,8 +10,7 @@ from django.core.management import CommandError, call_command
 from spotcheck.screening.models import ClaimBatch, Hit, ScreeningRun
 from spotcheck.screening.rules import RULE_NAMES
 from tests import factories as f
-
-from .conftest import claim_rows, files_of
+from tests.factories import claim_rows, files_of
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ from spotcheck.screening import actions
 from spotcheck.screening.io import source_from_bytes
 from spotcheck.screening.params import all_settings, setting
 from spotcheck.screening.policy_specs import SPECS
-
-from .conftest import claim_rows, files_of
+from tests.factories import claim_rows, files_of
 
 pytestmark = pytest.mark.django_db
 
