@@ -557,7 +557,7 @@ def evaluate_cycle(actor: Any, year: int, region_prefix: str | None = None) -> C
             if not qs.exists() and not is_institution(actor):
                 require(actor, "credit")
         if region_prefix:
-            qs = qs.filter(region_id__startswith=region_prefix)
+            qs = qs.filter(region__code__startswith=region_prefix)
         qs = qs.exclude(institution__contract_date__gt=as_of)  # not yet designated in that cycle
         counts: Counter[str] = Counter()
         subjects = list(qs.order_by("pk"))

@@ -100,7 +100,7 @@ def index(request: HttpRequest) -> HttpResponse:
         elif d["grade"]:
             qs = qs.filter(grade=d["grade"])
         if d["region"]:
-            qs = qs.filter(region_id__startswith=d["region"].strip())
+            qs = qs.filter(region__code__startswith=d["region"].strip())
     page = Paginator(qs.order_by("region_id", "name", "id"), PAGE).get_page(request.GET.get("page"))
     open_objections = Objection.objects.restrict(user).filter(status=ObjectionStatus.OPEN)
     pending_repairs = RepairApplication.objects.restrict(user).filter(status=RepairStatus.PENDING)
@@ -405,7 +405,7 @@ def public_list(request: HttpRequest) -> HttpResponse:
           .select_related("institution", "region").order_by("grade", "region_id", "name", "id"))
     region = request.GET.get("region", "").strip()
     if region.isdigit():
-        qs = qs.filter(region_id__startswith=region)
+        qs = qs.filter(region__code__startswith=region)
     page = Paginator(qs, PAGE).get_page(request.GET.get("page"))
     latest = {e.subject_id: e for e in Evaluation.objects.filter(subject__in=[s.pk for s in page])
               .order_by("subject_id", "evaluated_at", "id")}

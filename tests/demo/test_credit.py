@@ -7,8 +7,8 @@ import io
 import pytest
 from django.core.management import call_command
 
-from spotcheck.demo import credit as demo
 from spotcheck.credit.models import CreditSubject, Evaluation
+from spotcheck.demo import credit as demo
 from spotcheck.directory.models import Institution
 
 

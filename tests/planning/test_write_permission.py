@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from spotcheck.base import permissions
 from spotcheck.accounts.models import Role
 from spotcheck.audit.models import AuditEvent
+from spotcheck.base import permissions
 from spotcheck.directory import actions as directory
 from spotcheck.directory.models import Institution
 from spotcheck.planning import actions
