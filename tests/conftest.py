@@ -31,12 +31,7 @@ def _builtin_regions(request):
         request.getfixturevalue(wanted)
         uses_db = True
     if uses_db:
-        from spotcheck.directory.models import Region
-        from spotcheck.directory.regions import load_builtin
-
-        if not Region.objects.filter(code=f.YANGCHENG).exists():
-            load_builtin(Region)
-        _reload_migration_data()
+        f.ensure_migration_rows()
         if not request.node.get_closest_marker("keep_audit_chain"):
             _empty_audit_chain()
     yield
@@ -49,12 +44,6 @@ def _empty_audit_chain() -> None:
 
     AuditEvent.objects.all().delete()
     ChainHead.objects.update(last_seq=0, last_hash=GENESIS)
-
-
-def _reload_migration_data() -> None:
-    """The other data migrations' rows (catalogues, credit measures), re-created after a flush
-    (``f.reload_migration_data``, which tests call themselves)."""
-    f.reload_migration_data()
 
 
 @pytest.fixture

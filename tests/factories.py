@@ -98,6 +98,17 @@ def conflict(insp: Inspector, inst: Institution, **extra: Any) -> Conflict:
     return Conflict.objects.create(inspector=insp, institution=inst, **data)
 
 
+def ensure_migration_rows() -> None:
+    """The built-in regions and the other data migrations' rows, re-created when a transactional test's
+    flush removed them (module-scoped fixtures call this; the per-test fixture in conftest does too)."""
+    from spotcheck.directory.models import Region
+    from spotcheck.directory.regions import load_builtin
+
+    if not Region.objects.filter(code=YANGCHENG).exists():
+        load_builtin(Region)
+    reload_migration_data()
+
+
 def reload_migration_data() -> None:
     """The data migrations' rows other than the regions (catalogues, credit measures), re-created when a
     transactional test's flush removed them (``tests/conftest.py`` does it before every database test)."""

@@ -112,17 +112,6 @@ OWN_VISITORS = ("county_staff@怀仁",)
 # the world
 
 
-def _reload_migration_rows() -> None:
-    """Regions and catalogue rows, in case an earlier transactional test flushed them (as conftest does)."""
-    from spotcheck.directory.models import Region
-    from spotcheck.directory.regions import load_builtin
-    from tests.factories import reload_migration_data
-
-    if not Region.objects.filter(code=B_COUNTY).exists():
-        load_builtin(Region)
-    reload_migration_data()
-
-
 def build_world() -> dict[str, Any]:
     """Area B's rows (one of every scoped kind), area A's few rows and the visitors. Returns rows by name."""
     from spotcheck.audit.models import AuditEvent, Checkpoint
@@ -151,6 +140,7 @@ def build_world() -> dict[str, Any]:
         World,
         claim_rows,
         commit,
+        ensure_migration_rows,
         files_of,
         full_run,
         make_task,
@@ -158,7 +148,7 @@ def build_world() -> dict[str, Any]:
         violation,
     )
 
-    _reload_migration_rows()
+    ensure_migration_rows()
     w: dict[str, Any] = {}
     today = timezone.localdate()
     PolicySetting.objects.create(key="draw.staffing_simulation_runs", value=3, effective_from=dt.date(2000, 1, 1),
