@@ -135,3 +135,16 @@ def test_a_write_step_refuses_to_run_outside_an_action(db):
         next_number(region, 2026, "notice", "inspection.notice_number_format")
     with atomic_action():
         assert next_number(region, 2026, "notice", "inspection.notice_number_format")
+
+
+def test_task_status_is_written_only_by_planning():
+    """``Task.status`` belongs to planning: other apps ask ``planning.actions.set_task_status``."""
+    import re
+
+    pattern = re.compile(r"\btask\.status\s*=[^=]|Task\.objects\b[^\n]*\.update\([^)]*\bstatus\s*=")
+    offenders = [f"{p.relative_to(ROOT.parent)}:{n}"
+                 for p in ROOT.rglob("*.py") if "planning" not in p.parts and "migrations" not in p.parts
+                 for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
+                 if pattern.search(line)]
+    assert offenders == []
+    assert pattern.search("        task.status = TaskStatus.DONE") and not pattern.search("if task.status == x:")
