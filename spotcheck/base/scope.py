@@ -13,7 +13,7 @@ A model may refine what ``restrict`` does for reading (``action="view"``), decla
 - ``scope_inherits = True`` — a reader also sees the rows of the areas above their own (a county
   reads the city's and the province's item lists).
 - ``self_scope_field`` — lookup path to an institution's ``fixmedins_code``: an institution account
-  (permission ``self``) reads only the rows of its own institution.
+  (role 定点医药机构, permission ``self``) reads only the rows of its own institution.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from django.db import models
 from spotcheck.core.codes import region_parent
 
 from .permissions import can
+from .roles import Role
 
 
 def ancestor_codes(region_code: str) -> list[str]:
@@ -44,7 +45,8 @@ class ScopedQuerySet(models.QuerySet):
         model: Any = self.model
         if action == "view":
             self_field = getattr(model, "self_scope_field", None)
-            if self_field and can(user, "self"):
+            if self_field and getattr(user, "role", None) == Role.INSTITUTION and can(user, "self") \
+                    and not user.is_superuser:
                 code = (getattr(user, "institution_code", "") or "").strip().upper()
                 return self.filter(**{self_field: code}) if code else self.none()
             if not any(can(user, p) for p in getattr(model, "read_permissions", ("view",))):

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Model, QuerySet
-
 from spotcheck.base.permissions import can
 from spotcheck.base.roles import Role
+
+from .models import READ_PERMISSIONS
 
 
 def is_institution(user: Any) -> bool:
@@ -24,14 +24,9 @@ def is_institution(user: Any) -> bool:
 
 
 def is_bureau(user: Any) -> bool:
-    """May read credit files of an area (staff with ``credit``, auditors)."""
-    return can(user, "credit") or (can(user, "audit") and can(user, "view"))
+    """May read credit files of an area (staff with ``credit``, auditors): the models' ``READ_PERMISSIONS``."""
+    return any(can(user, p) for p in READ_PERMISSIONS)
 
 
 def may_read(user: Any) -> bool:
     return is_bureau(user) or is_institution(user)
-
-
-def writable(model: type[Model], user: Any) -> QuerySet:
-    """Rows of ``model`` bureau staff may change (``credit`` in their area)."""
-    return model.objects.restrict(user, "credit")  # type: ignore[attr-defined]

@@ -343,3 +343,94 @@ def test_region_parent_chain_contains_the_code(code: str) -> None:
     assert depth <= 2
     assert region_level(current) == "province"
     assert code.startswith(region_prefix(code))
+
+
+# --------------------------------------------------------------------------------------------
+# check characters and messages (survivors of mutation testing, docs/mutation-testing.md)
+
+_GB11714_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+@pytest.mark.parametrize(
+    ("first8", "check"),
+    [
+        ("D2143569", "X"),  # the GB 11714 example D2143569-X (remainder 1 → 10 → X)
+        ("12345678", "8"),
+        ("00000000", "0"),  # remainder 0 → 11 → 0
+        ("ZZZZZZZZ", "3"),
+    ],
+)
+def test_org_code_check_char_vectors(first8: str, check: str) -> None:
+    assert org_code_check_char(first8) == check
+
+
+@given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=8, max_size=8))
+def test_org_code_check_char_is_gb11714(first8: str) -> None:
+    value = 11 - sum(int(ch, 36) * w for ch, w in zip(first8, _GB11714_WEIGHTS, strict=True)) % 11
+    assert org_code_check_char(first8) == {10: "X", 11: "0"}.get(value, str(value))
+
+
+def test_org_code_check_char_messages() -> None:
+    with pytest.raises(CodeError, match="^计算组织机构代码校验位需要前 8 位，实为 7 位$"):
+        org_code_check_char("1234567")
+    with pytest.raises(CodeError, match="^组织机构代码第 3 位字符“-”不合法：只能使用数字和大写英文字母$"):
+        org_code_check_char("12-45678")
+    with pytest.raises(CodeError, match="^组织机构代码前 8 位为空$"):
+        org_code_check_char(" ")
+    for first8 in ("A2345678", "Z2345678", "9ABCDEFG"):
+        assert len(org_code_check_char(first8)) == 1  # the letter range is A..Z inclusive
+
+
+def test_generator_ranges_and_messages() -> None:
+    with pytest.raises(CodeError, match="^serial 应为 0–99999999 的整数，实为 100000000$"):
+        make_uscc("140522", 10**8)
+    assert make_uscc("140522", 10**8 - 1)[8:16] == "99999999"
+    with pytest.raises(CodeError, match="^serial 应为 0–499 的整数，实为 True$"):
+        make_id_number("140522", date(1990, 1, 1), True, male=True)  # type: ignore[arg-type]
+    with pytest.raises(CodeError, match="^serial 应为 0–499 的整数，实为 500$"):
+        make_id_number("140522", date(1990, 1, 1), 500, male=True)
+    with pytest.raises(CodeError, match="^seq 应为 0–99999 的整数，实为 -1$"):
+        make_fixmedins_code("H", "140522", -1)
+    with pytest.raises(CodeError, match="^登记管理部门和机构类别代码应为 2 位，实为 3 位$"):
+        make_uscc("140522", 1, "912")
+    with pytest.raises(CodeError, match="^登记管理部门和机构类别代码为空$"):
+        make_uscc("140522", 1, " ")
+    with pytest.raises(CodeError, match="^出生日期 datetime.date\\(1799, 12, 31\\) 不合法：应为 1800 年及以后的日期$"):
+        make_id_number("140522", date(1799, 12, 31), 1, male=True)
+
+
+def test_input_type_messages() -> None:
+    with pytest.raises(CodeError, match="^统一社会信用代码前 17 位必须是文本，实为 int$"):
+        uscc_check_char(1)  # type: ignore[arg-type]
+    with pytest.raises(CodeError, match="^身份证号前 17 位必须是文本，实为 NoneType$"):
+        id_check_char(None)  # type: ignore[arg-type]
+    with pytest.raises(CodeError, match="^计算身份证号校验位需要前 17 位，实为 3 位$"):
+        id_check_char("123")
+    with pytest.raises(CodeError, match="^行政区划代码必须是文本"):
+        validate_region_code(140522)  # type: ignore[arg-type]
+    with pytest.raises(CodeError, match="^定点医药机构编码必须是文本"):
+        validate_fixmedins_code(None)  # type: ignore[arg-type]
+    with pytest.raises(CodeError, match="^机构类型“None”不合法"):
+        normalise_fixmedins_kind(None)  # type: ignore[arg-type]
+    with pytest.raises(CodeError, match="^机构类型“”不合法"):
+        normalise_fixmedins_kind("")
+
+
+def test_whitespace_is_shown_escaped_in_messages() -> None:
+    with pytest.raises(CodeError, match="第 2 位字符“'\\\\t'”不合法"):
+        org_code_check_char("1\t345678")
+    with pytest.raises(CodeError, match="第 2 位字符“'\\\\u200b'”不合法"):
+        org_code_check_char("1\u200b345678")  # invisible, though not a space
+    for bad in ("1:345678", "1_345678"):  # between "9" and "A", and after "Z"
+        with pytest.raises(CodeError, match="第 2 位字符"):
+            org_code_check_char(bad)
+
+
+def test_fixmedins_kind_mismatch_message() -> None:
+    with pytest.raises(CodeError) as info:
+        validate_fixmedins_code("H14052200001", kind="P")
+    assert info.value.message == "定点医药机构编码 H14052200001 以 H 开头，表示医疗机构，与机构类型“零售药店”不一致"
+
+
+def test_county_directly_under_the_province_part_00() -> None:
+    assert region_parent("140001") == "140000"

@@ -256,3 +256,72 @@ def test_model_round_trips_through_dict() -> None:
     assert model_from_dict(model_to_dict(DEFAULT_MODEL)) == DEFAULT_MODEL
     with pytest.raises(ValueError, match="格式不正确"):
         model_from_dict({"version": "x"})
+
+
+# --------------------------------------------------------------------------------------------
+# boundaries and messages (survivors of mutation testing, docs/mutation-testing.md)
+
+RULES = [Rule("x", None, -10, "x")]
+
+
+def test_model_validation_messages_and_boundaries() -> None:
+    with pytest.raises(ValueError, match="^信用等级分数线必须按从高到低排列且互不相同$"):
+        ScoringModel(version="v", rules=RULES, thresholds=[(80, "A"), (80, "B"), (0, "C")])  # equal
+    with pytest.raises(ValueError, match="^信用等级分数线必须按从高到低排列且互不相同$"):
+        ScoringModel(version="v", rules=RULES, thresholds=[])
+    with pytest.raises(ValueError, match="^信用等级名称重复$"):
+        ScoringModel(version="v", rules=RULES, thresholds=[(80, "A"), (0, "A")])
+    with pytest.raises(ValueError, match="^最低等级的分数线 10 不能高于分数下限 0$"):
+        ScoringModel(version="v", rules=RULES, thresholds=[(90, "A"), (80, "B"), (10, "C")])
+    with pytest.raises(ValueError, match="^基础分必须在分数下限与上限之间$"):
+        ScoringModel(version="v", rules=RULES, thresholds=[(0, "A")], base=111)
+    with pytest.raises(ValueError, match="^评分规则重复（同一信息类型与严重程度只能有一条）$"):
+        ScoringModel(version="v", rules=RULES * 2, thresholds=[(0, "A")])
+    with pytest.raises(ValueError, match="^严重失信类型 s 必须有扣分规则$"):
+        ScoringModel(version="v", rules=[*RULES, Rule("s", None, 1, "s")], thresholds=[(0, "A")], severe_types={"s"})
+    # the base may sit on the floor or the ceiling
+    for base in (0, 110):
+        assert ScoringModel(version="v", rules=RULES, thresholds=[(0, "A")], base=base).base == base
+    model = ScoringModel(version="v", rules=RULES, thresholds=[(0, "A")], severe_types={"x"})
+    assert type(model.severe_types) is frozenset
+
+
+def test_a_record_counts_from_the_day_it_is_recorded() -> None:
+    result = evaluate([rec("T", "finding", "minor", recorded_on=AS_OF)], DEFAULT_MODEL, AS_OF)
+    assert result.score == 95
+    assert evaluate([rec("T", "finding", "minor", recorded_on=AS_OF)], DEFAULT_MODEL, AS_OF - timedelta(1)).score == 100
+
+
+def test_error_messages_exactly() -> None:
+    with pytest.raises(ValueError, match="^信用信息编号重复：A、B$"):
+        evaluate([rec(i, "award") for i in "BABA"], DEFAULT_MODEL, AS_OF)
+    with pytest.raises(ValueError) as info:
+        evaluate([rec("X-1", "penalty")], DEFAULT_MODEL, AS_OF)
+    assert str(info.value) == "信用信息 X-1：评分模型 default-2023-1 没有“penalty”（严重程度：无）的评分规则"
+    with pytest.raises(ValueError) as info:
+        evaluate([rec("X-2", "retired", "major")], DEFAULT_MODEL, AS_OF)
+    assert str(info.value) == "信用信息 X-2：评分模型 default-2023-1 没有“retired”（严重程度：major）的评分规则"
+
+
+def test_severe_line_adds_no_points() -> None:
+    result = evaluate([rec("S", "severe_dishonesty")], DEFAULT_MODEL, AS_OF)
+    assert result.explanation[-1] == Contribution(None, "存在严重失信信息，直接评为“差”", 0)
+    assert (result.score, result.grade) == (60, "差")
+
+
+def test_model_dict_keys_defaults_and_fallbacks() -> None:
+    from spotcheck.core.credit import model_from_dict, model_to_dict
+
+    model = ScoringModel(version="v2", rules=RULES, thresholds=[(50, "A"), (-5, "B")], base=40, floor=-5, ceiling=60)
+    data = model_to_dict(model)
+    assert (data["base"], data["floor"], data["ceiling"]) == (40, -5, 60)
+    assert model_from_dict(data) == model
+    minimal = model_from_dict(
+        {
+            "version": "m",
+            "thresholds": [[0, "A"]],
+            "rules": [{"record_type": "t", "severity": "", "points": -1}],
+        }
+    )
+    assert (minimal.base, minimal.floor, minimal.ceiling, minimal.severe_types) == (100, 0, 110, frozenset())
+    assert minimal.rules == (Rule("t", None, -1, "t"),)  # "" severity = any; the type is the label

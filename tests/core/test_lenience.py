@@ -306,3 +306,141 @@ def test_multiples_are_exact(article: int, amount: Decimal, corrected: bool) -> 
     r = statutory_range(article, amount, corrected)
     low, high = (1, 2) if article == 38 else (2, 5)
     assert money(r) == (amount * low, amount * high, amount)
+
+
+# --------------------------------------------------------------------------------------------
+# exact texts and boundaries (survivors of mutation testing, docs/mutation-testing.md)
+
+_ART38 = "《医疗保障基金使用监督管理条例》第三十八条：责令改正，可以约谈有关负责人"
+_ART39 = "《医疗保障基金使用监督管理条例》第三十九条：责令改正，可以约谈有关负责人"
+_CLOSING = "本建议供参考，由办案人员决定；决定与建议不一致的，须记录理由。"
+
+
+def test_statutory_notes_exactly() -> None:
+    """The notes are shown to case handlers as they are: every part, separator and branch."""
+    assert statutory_range(38, Decimal("800"), True).note == (
+        f"{_ART38}；责令退回 800.00 元；处罚款 800.00 元～1,600.00 元（造成损失金额的 1～2 倍）"
+    )
+    assert statutory_range(38, Decimal("800"), False).note == (
+        f"{_ART38}；责令退回 800.00 元；处罚款 800.00 元～1,600.00 元（造成损失金额的 1～2 倍）；"
+        "拒不改正或者造成严重后果的，责令暂停相关责任部门 6 个月以上 1 年以下涉及医疗保障基金使用的医药服务"
+    )
+    assert statutory_range(38, Decimal("0"), True).note == f"{_ART38}；未造成基金损失，不处罚款"
+    # art. 39 orders no refund, whatever the amount, and has no extra measure when not corrected
+    corrected = statutory_range(39, Decimal("500"), True)
+    assert money(corrected) == (Decimal(0), Decimal(0), Decimal(0))
+    assert corrected.note == f"{_ART39}；已改正，不处罚款（拒不改正的，处 10,000.00 元～50,000.00 元罚款）"
+    refused = statutory_range(39, Decimal("500"), False)
+    assert money(refused) == (Decimal(10000), Decimal(50000), Decimal(0))
+    assert refused.note == f"{_ART39}；处罚款 10,000.00 元～50,000.00 元（拒不改正）"
+
+
+def test_fixed_fine_without_correction_clause_is_called_a_fixed_amount() -> None:
+    fixed = dataclasses.replace(DEFAULT_STATUTES[39], article=41, title="第四十一条", fine_only_if_uncorrected=False)
+    for corrected in (True, False):
+        r = statutory_range(41, Decimal("5"), corrected, {41: fixed})
+        assert money(r) == (Decimal(10000), Decimal(50000), Decimal(0))
+        assert r.note == "第四十一条：责令改正，可以约谈有关负责人；处罚款 10,000.00 元～50,000.00 元（定额）"
+
+
+def test_multiples_are_printed_without_exponent() -> None:
+    tenfold = dataclasses.replace(DEFAULT_STATUTES[40], max_multiple=Decimal(10))
+    note = statutory_range(40, Decimal("100"), True, {40: tenfold}).note
+    assert note.endswith("处罚款 200.00 元～1,000.00 元（骗取金额的 2～10 倍）")
+
+
+def test_no_penalty_explanation_exactly() -> None:
+    rec = recommend(finding("38-duplicate-charge", "800", ticks={"art6"}), DEFAULT_ENTRIES, PARAMS)
+    placeholder = DEFAULT_CIRCUMSTANCES[0].text
+    assert rec.explanation == (
+        "建议不予处罚：适用《不予处罚事项清单》第 2 项“定点医药机构重复收费、超标准收费、分解项目收费”，"
+        "适用情形为单项违规费用小于 1,000.00 元或者符合《山西省医疗保障行政处罚裁量基准规则》第六条规定的情形之一。"
+        "本案：单项违规费用 800.00 元，已当场改正，回溯期内此前发现同一行为 0 次。"
+        "符合：单项违规费用 800.00 元小于 1,000.00 元；"
+        f"符合《山西省医疗保障行政处罚裁量基准规则》第六条规定的情形：{placeholder}。"
+        "设定法律依据：《行政处罚法》，《医疗保障基金使用监督管理条例》；"
+        "不予处罚法律依据：《国家医疗保障局规范医疗保障基金使用监督管理行政处罚裁量权办法》，"
+        "《山西省医疗保障行政处罚裁量基准规则》。"
+        "不处罚款；仍应责令改正并退回 800.00 元。"
+        f"法定幅度：{statutory_range(38, Decimal('800'), True).note}。{_CLOSING}"
+    )
+
+
+def test_first_offence_without_refund_and_not_corrected() -> None:
+    rec = recommend(finding("39-records", "0", corrected=False), DEFAULT_ENTRIES, PARAMS)
+    assert "本案：单项违规费用 0.00 元，未当场改正，回溯期内此前发现同一行为 0 次。" in rec.explanation
+    assert "符合：回溯期内此前未发现同一违规行为。" in rec.explanation
+    assert "不处罚款；仍应责令改正。法定幅度：" in rec.explanation  # nothing to refund under art. 39
+
+
+def test_statutory_explanations_exactly() -> None:
+    outside = recommend(finding("38-split-admission", "10"), DEFAULT_ENTRIES, PARAMS)
+    assert outside.explanation == (
+        "建议依法处罚：该违法行为不在包容审慎清单内。"
+        "本案：单项违规费用 10.00 元，已当场改正，回溯期内此前发现同一行为 0 次。"
+        f"法定幅度：{statutory_range(38, Decimal('10'), True).note}。{_CLOSING}"
+    )
+    fraud = recommend(finding("40-fraud-fund", "5000", corrected=False, earlier=2), DEFAULT_ENTRIES, PARAMS)
+    assert fraud.explanation.startswith(
+        "建议依法处罚：不符合《减轻处罚事项清单》第 2 项（适用情形：符合《山西省医疗保障行政处罚裁量基准规则》"
+        "第七条规定的情形之一）；《从轻处罚事项清单》第 2 项（适用情形：符合《山西省医疗保障行政处罚裁量基准规则》"
+        "第八条规定的情形之一）。本案：单项违规费用 5,000.00 元，未当场改正，回溯期内此前发现同一行为 2 次。"
+    )
+
+
+def test_several_ticked_circumstances_are_all_cited() -> None:
+    params = LenienceParams(
+        amount_threshold=Decimal("1000"),
+        circumstances=(Circumstance("a", "第六条", "情形甲"), Circumstance("b", "第六条", "情形乙")),
+    )
+    rec = recommend(finding("38-resale", "9000", ticks={"a", "b"}), DEFAULT_ENTRIES, params)
+    assert "第六条规定的情形：情形甲；情形乙。" in rec.explanation
+    with pytest.raises(ValueError, match="^未定义的裁量情形代码：x、y$"):
+        recommend(finding("38-resale", "9000", ticks={"y", "x"}), DEFAULT_ENTRIES, params)
+
+
+def test_validation_messages() -> None:
+    with pytest.raises(TypeError, match="^违规金额必须是 Decimal，不能是 float$"):
+        FindingFacts("38-duplicate-charge", 800.0, True, 0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="^违规金额必须是 Decimal，不能是 int$"):
+        statutory_range(38, 800, True)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="^金额阈值必须是 Decimal"):
+        LenienceParams(amount_threshold=1000)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="^此前发现次数不能为负数$"):
+        FindingFacts("38-duplicate-charge", Decimal(1), True, -1)
+    assert FindingFacts("38-duplicate-charge", Decimal(1), True, 0).earlier_same_act_count == 0
+    with pytest.raises(ValueError, match="^裁量情形代码重复$"):
+        LenienceParams(amount_threshold=Decimal(1), circumstances=(DEFAULT_CIRCUMSTANCES[0],) * 2)
+    with pytest.raises(ValueError, match="^只有“符合情形”条件需要填写条款（如 第六条）$"):
+        Condition(ConditionKind.CIRCUMSTANCE)
+    with pytest.raises(ValueError, match="^只有“符合情形”条件需要填写条款"):
+        Condition(ConditionKind.FIRST_TIME, "第六条")
+    assert Condition(ConditionKind.CIRCUMSTANCE, "第六条").article == "第六条"
+
+
+_ENTRY = {
+    "kind": Treatment.NO_PENALTY,
+    "number": 1,
+    "act_code": "38-duplicate-charge",
+    "act_text": "重复收费",
+    "setting_basis": "条例",
+    "basis": "办法",
+    "conditions": (Condition(ConditionKind.FIRST_TIME),),
+}
+
+
+@pytest.mark.parametrize(
+    "change", [{"number": 0}, {"act_text": ""}, {"basis": ""}, {"conditions": ()}], ids=str
+)
+def test_each_missing_entry_field_is_refused_on_its_own(change: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="^清单条目 38-duplicate-charge 缺少序号、事项、依据或适用情形$"):
+        Entry(**{**_ENTRY, **change})  # type: ignore[arg-type]
+
+
+def test_entry_and_finding_normalise_their_collections() -> None:
+    entry = Entry(**{**_ENTRY, "conditions": [Condition(ConditionKind.FIRST_TIME)]})  # type: ignore[arg-type]
+    assert type(entry.conditions) is tuple
+    with pytest.raises(ValueError, match="^清单条目的类别不能是“依法处罚”$"):
+        Entry(**{**_ENTRY, "kind": Treatment.STATUTORY})  # type: ignore[arg-type]
+    facts = FindingFacts("38-duplicate-charge", Decimal(1), True, 0, {"art6"})  # type: ignore[arg-type]
+    assert type(facts.circumstances) is frozenset

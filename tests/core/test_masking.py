@@ -198,3 +198,21 @@ def test_fixmedins_codes_survive_scrubbing() -> None:
 def test_scrub_masks_fixed_line_numbers(text: str, expected: str) -> None:
     assert scrub_personal_data(text) == expected
     assert not LANDLINE_PATTERN.search(scrub_personal_data(text))
+
+
+# --------------------------------------------------------------------------------------------
+# length boundaries of mask_phone (survivors of mutation testing, docs/mutation-testing.md)
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("1234567", "*******"),  # 7: all hidden
+        ("12345678", "****5678"),  # 8: a landline without area code keeps its last 4
+        ("0356-1234", "*****1234"),  # 9
+        ("0356123456", "******3456"),  # 10
+        ("03561234567", "035****4567"),  # 11: first 3 and last 4
+    ],
+)
+def test_mask_phone_length_boundaries(value: str, masked: str) -> None:
+    assert mask_phone(value) == masked

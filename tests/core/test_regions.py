@@ -161,3 +161,14 @@ def test_parsed_parents_always_contain_their_children(codes: set[str]) -> None:
             assert parent != code
             assert region_contains(parent, code)
             assert parent in codes or parent == region_parent(code)
+
+
+def test_positional_parent_column_wins_over_the_derived_parent() -> None:
+    # survivor of mutation testing (docs/mutation-testing.md): without a header the third column is the parent
+    lines = ["140000,山西省", "140600,朔州市", "140681,怀仁市,140000", "140621,山阴县,"]
+    assert parse_region_csv(lines) == [
+        ("140000", "山西省", None),
+        ("140600", "朔州市", "140000"),
+        ("140681", "怀仁市", "140000"),  # as given, not the derived 140600
+        ("140621", "山阴县", "140600"),  # empty: derived
+    ]

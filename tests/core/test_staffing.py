@@ -298,3 +298,101 @@ def test_capacity_is_exact_without_exclusions(inp: dict[str, Any], rng_seed: int
     short = any(v["shortfall"] for v in staffing.capacity(inp).values())
     result = staffing.simulate(copy.deepcopy(inp), 4, rng_seed=rng_seed)
     assert result["failures"] == (4 if short else 0), (staffing.capacity(inp), result)
+
+
+# --------------------------------------------------------------------------------------------
+# Boundaries, messages and the pick rule (survivors of mutation testing, docs/mutation-testing.md)
+
+
+def one_of_three(exclusions: list[list[str]]) -> dict[str, Any]:
+    """One unit selected out of U0-U2; 医保局 YB-0/YB-1 and 市监局 SJ-0, one of each per team."""
+    return {
+        "draw_id": "ONE", "units": [[f"U{i}", "A"] for i in range(3)], "randomness_sources": ["x"],
+        "strata": {"A": {"ratio": [1, 3], "rounding": "ceil", "min": 0, "max": None}},
+        "teams": {"inspectors": [["YB-0", "医保局"], ["YB-1", "医保局"], ["SJ-0", "市监局"]],
+                  "slots": [{"department": "医保局", "count": 1}, {"department": "市监局", "count": 1}],
+                  "cap": 5, "exclusions": exclusions},
+    }
+
+
+def test_invalid_input_messages() -> None:
+    with pytest.raises(draw.DrawError) as info:
+        staffing.capacity([])  # type: ignore[arg-type]
+    assert (info.value.code, info.value.message) == ("invalid_input", "输入必须是 JSON 对象")
+    extra = dict(commit_time("vector-2.json"), note="x")
+    with pytest.raises(draw.DrawError) as info:
+        staffing.simulate(extra, 1, rng_seed=1)
+    assert info.value.code == "invalid_input"
+    assert info.value.message.startswith("输入 必须恰好包含键 draw_id、units、strata、commit、randomness_sources、teams：")
+    assert info.value.message.endswith("多余 'note'")
+    with pytest.raises(ValueError, match="^runs must be a non-negative integer$"):
+        staffing.simulate(commit_time("vector-2.json"), -1)
+
+
+@pytest.mark.parametrize(("ratio", "short"), [([0, 3], False), ([1, 3], True)])
+def test_a_team_larger_than_its_department_matters_only_when_there_are_targets(
+    ratio: list[int], short: bool
+) -> None:
+    inp = one_of_three([])
+    inp["strata"]["A"]["ratio"] = ratio  # 0 or 1 target
+    inp["teams"]["slots"] = [{"department": "医保局", "count": 3}]
+    cap = staffing.capacity(inp)["医保局"]
+    assert (cap["targets"], cap["shortfall"]) == (ratio[0], short)
+
+
+def test_simulation_messages() -> None:
+    assert staffing.simulate(commit_time("vector-1.json"), 3, rng_seed=1)["message"] == "本次抽取不组建检查组，无需模拟。"
+    assert staffing.simulate(one_of_three([]), 7, rng_seed=1)["message"] == "模拟抽取 7 次，每次都能配齐全部检查组。"
+
+
+def test_the_department_named_is_the_one_that_fails_most_often() -> None:
+    # U0 and U2 cannot be staffed from 医保局, U1 not from 市监局: 医保局 fails about twice as often,
+    # although "市监局" sorts after "医保局".
+    inp = one_of_three([["U0", "YB-0"], ["U0", "YB-1"], ["U2", "YB-0"], ["U2", "YB-1"], ["U1", "SJ-0"]])
+    result = staffing.simulate(inp, 300, rng_seed=4)
+    counts = result["by_department"]
+    assert result["failures"] == 300 and counts["医保局"] > counts["市监局"] > 0
+    assert result["message"] == (
+        f"模拟抽取 300 次，其中 300 次无法配齐检查组；最常缺人的部门是 医保局（{counts['医保局']} 次）。"
+        "请增加该部门的检查人员、提高每人上限 cap 或减少回避关系。"
+    )
+
+
+def test_a_seed_makes_an_informative_simulation_reproducible() -> None:
+    a = staffing.simulate(tight_input(), 300, rng_seed=9)
+    assert 0 < a["failures"] < 300
+    assert staffing.simulate(tight_input(), 300, rng_seed=9) == a
+    assert staffing.simulate(tight_input(), 300, rng_seed=10) != a
+
+
+@pytest.mark.parametrize(
+    ("inspectors", "count", "exclusions"),
+    [
+        (["YB-0"], 2, []),  # one person cannot fill two places of a team
+        (["YB-0", "YB-1", "YB-2"], 3, [["U0", "YB-2"], ["U1", "YB-2"], ["U2", "YB-2"]]),  # two eligible for three
+    ],
+)
+def test_an_inspector_is_never_picked_twice_for_one_team(
+    inspectors: list[str], count: int, exclusions: list[list[str]]
+) -> None:
+    inp = one_of_three(exclusions)
+    inp["teams"] = dict(inp["teams"], inspectors=[[i, "医保局"] for i in inspectors],
+                        slots=[{"department": "医保局", "count": count}], cap=count)
+    result = staffing.simulate(inp, 200, rng_seed=2)
+    assert result["failures"] == 200, result
+
+
+def test_pick_blocked_is_uniform_over_the_free_and_moves_the_pick_one_level_up() -> None:
+    # random_fn always 0.5: index 1 of 3 is blocked every time, so the fallback takes free[1 of 2] = "c"
+    levels: list[list[str]] = [["b", "a", "c"], [], []]
+    assert staffing._pick_blocked(levels, ["a"], None, lambda: 0.5) == "c"
+    assert levels == [["b", "a"], ["c"], []]  # load 0 → 1, not to the top level
+    # a free first candidate is taken directly: int(0.5 × 3) = 1
+    levels = [["b", "x", "c"], [], []]
+    assert staffing._pick_blocked(levels, ["a"], None, lambda: 0.5) == "x"
+    assert levels == [["b", "c"], ["x"], []]
+    # empty lowest levels are dropped; exclusions block like team members; nobody left → None
+    levels = [[], ["p", "q"], []]
+    assert staffing._pick_blocked(levels, [], {"p"}, lambda: 0.0) == "q"
+    assert levels == [["p"], ["q"]]
+    assert staffing._pick_blocked([["p"]], ["p"], None, lambda: 0.0) is None

@@ -40,6 +40,18 @@ def test_county_staff_see_only_their_county(two, client_for, huairen_user):
     assert client.get(reverse("credit:evidence", args=["record", rec.pk])).status_code == 404
 
 
+def test_a_superuser_reads_every_credit_file(two, client_for):
+    """A superuser (whatever its role field says) is not taken for an institution account: it sees all."""
+    root = f.user("t-root", Role.COUNTY_STAFF, f.YANGCHENG)
+    root.is_superuser = True
+    root.save()
+    assert set(CreditSubject.objects.restrict(root)) == {two["a"], two["b"]}
+    client = client_for(root)
+    assert client.get(reverse("credit:subject", args=[two["b"].pk])).status_code == 200
+    page = client.get(reverse("credit:index")).content.decode()
+    assert two["a"].name in page and two["b"].name in page
+
+
 def test_city_sees_its_counties(two, client_for):
     jincheng = f.user("t-jc", Role.CITY_ADMIN, "140500")
     page = client_for(jincheng).get(reverse("credit:index")).content.decode()
