@@ -46,3 +46,21 @@ def test_the_check_sees_every_form_of_import(tmp_path):
         encoding="utf-8",
     )
     assert [hit.split(":")[0] for hit in _conftest_imports(sample)] == ["1", "2", "3", "4", "6"]
+
+
+def test_every_scoped_model_says_how_it_is_scoped():
+    """A concrete ``ScopedModel`` names ``scope_field`` or its queryset overrides ``restrict`` (a run is
+    scoped through its batch); otherwise ``restrict()`` and ``audit_region_code`` would fail at run time."""
+    from django.apps import apps
+
+    from spotcheck.base.models import ScopedModel
+    from spotcheck.base.scope import ScopedQuerySet
+
+    unclear = []
+    for model in apps.get_models():
+        if not issubclass(model, ScopedModel):
+            continue
+        queryset = type(model._default_manager.get_queryset())
+        if not getattr(model, "scope_field", None) and queryset.restrict is ScopedQuerySet.restrict:
+            unclear.append(model._meta.label)
+    assert unclear == []

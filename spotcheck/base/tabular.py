@@ -36,11 +36,13 @@ def csv_encoding(head: bytes) -> str:
 
 
 def decode_text(data: bytes) -> str:
-    """A whole small text file (UTF-8 with or without BOM, or GB18030) as ``str``."""
-    try:
-        return data.decode(csv_encoding(data[:SNIFF_BYTES]))
-    except UnicodeDecodeError:
-        raise UnreadableFile("无法识别文件的编码，请另存为 UTF-8 或 GB18030（GBK）编码") from None
+    """A whole text file in memory (UTF-8 with or without BOM, else GB18030) as ``str``."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableFile("无法识别文件的编码，请另存为 UTF-8 或 GB18030（GBK）编码")
 
 
 def _blank(cells: Iterable[Any]) -> bool:
@@ -52,7 +54,10 @@ def _stream(data: bytes | IO[bytes]) -> IO[bytes]:
 
 
 def iter_csv(data: bytes | str | IO[bytes]) -> Iterator[Row]:
-    """Non-blank rows of a CSV file (cells are ``str``)."""
+    """Non-blank rows of a CSV file (cells are ``str``). Bytes are decoded whole (UTF-8 is tried on all of
+    them, then GB18030); an open file is streamed, its encoding chosen from its first megabyte."""
+    if isinstance(data, bytes | bytearray):
+        data = decode_text(bytes(data))
     if isinstance(data, str):
         text: IO[str] = io.StringIO(data.lstrip("\ufeff"), newline="")
         stream = None

@@ -1082,4 +1082,5 @@ def run_export_job(job: Any) -> dict[str, Any]:
     job.attach_file(str(path))
     rows = job.done
     job.set_progress(rows, rows, "导出完成")
-    return {"name": f"{spec.sheet}-{timezone.localdate():%Y%m%d}.{fmt}", "rows": rows, "format": fmt}
+    return {"name": f"{spec.sheet}-{timezone.localdate():%Y%m%d}.{fmt}", "rows": rows, "format": fmt,
+            "masked": not can(job.created_by, "change")}

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
 
+from spotcheck.base.permissions import can
 from spotcheck.base.scope import require
 from spotcheck.jobs.actions import start_job
 from spotcheck.jobs.models import Job
@@ -81,11 +82,13 @@ def export_status(request: HttpRequest, job_id: int) -> HttpResponse:
     """Progress of an export Job (the fragment alone for htmx polls); ``?download=file`` gives the file."""
     user: Any = request.user
     require(user, "export")
-    job = get_object_or_404(Job.objects.visible_to(user), pk=job_id, kind__startswith="export:")
+    job = get_object_or_404(Job.objects.restrict(user), pk=job_id, kind__startswith="export:")
     spec = _spec(job.kind.split(":", 1)[1])
     result = job.result if job.status == Job.Status.SUCCEEDED and isinstance(job.result, dict) else {}
     if request.GET.get("download") == "file":
-        path = Path(job.file_path) if job.file_path else None
+        path = job.owned_file()
+        if result.get("masked") is False and not can(user, "change"):
+            raise Http404("该文件含未脱敏的个人信息，您当前的权限不能下载，请重新导出")  # the role changed since
         if not result or path is None or not path.is_file():
             raise Http404(f"文件已不存在（导出文件保留 {settings.SPOTCHECK_JOB_FILES_KEEP_DAYS} 天），请重新导出")
         name = str(result.get("name") or path.name)
@@ -148,7 +151,7 @@ def import_status(request: HttpRequest, job_id: int) -> HttpResponse:
     the error report as .xlsx."""
     user: Any = request.user
     require(user, "change")
-    job = get_object_or_404(Job.objects.visible_to(user), pk=job_id, kind__startswith="import:")
+    job = get_object_or_404(Job.objects.restrict(user), pk=job_id, kind__startswith="import:")
     spec = _spec(job.kind.split(":", 1)[1])
     result = job.result or {}
     errors = [io.RowError(*e) for e in result.get("errors", [])]

@@ -110,13 +110,14 @@ def reap_stale_jobs(actor: Any = "worker", *, now: dt.datetime | None = None) ->
     A ``running`` job is abandoned when its task has ended without the job ending (the worker was
     stopped in the middle), or when for ``SPOTCHECK_JOB_STALE_SECONDS`` neither the job reported
     progress nor the worker running it was seen (killed, machine restarted: its writes rolled back).
-    A ``queued`` job is abandoned only when its task has ended; otherwise it waits for the next worker.
+    A ``queued`` job is abandoned when its task has ended, or when it has no queue row at all after the
+    same time (queued by an older version, or its row was pruned); otherwise it waits for the next worker.
     Each job is marked with a conditional UPDATE, so a job that finishes meanwhile keeps its outcome.
     """
     now = now or timezone.now()
     cutoff = now - dt.timedelta(seconds=settings.SPOTCHECK_JOB_STALE_SECONDS)
     jobs = list(Job.objects.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).only(
-        "pk", "status", "task_id", "updated_at"))
+        "pk", "status", "task_id", "created_at", "updated_at"))
     tasks = _task_rows([j.task_id for j in jobs])
     alive = set(WorkerBeat.objects.filter(seen_at__gte=cutoff).values_list("worker_id", flat=True))
     reaped = []
@@ -125,6 +126,9 @@ def reap_stale_jobs(actor: Any = "worker", *, now: dt.datetime | None = None) ->
         ended = task is not None and task.status in (TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED)
         if ended:
             candidates = Job.objects.filter(pk=job.pk, status=job.status)
+        elif job.status == Job.Status.QUEUED and task is None and job.created_at < cutoff:
+            # no queue row (queued before the task queue existed, or the row was pruned): nobody will run it
+            candidates = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED)
         elif job.status == Job.Status.RUNNING and job.updated_at < cutoff and not (
             task is not None and task.worker_ids and task.worker_ids[-1] in alive
         ):
@@ -142,16 +146,27 @@ def reap_stale_jobs(actor: Any = "worker", *, now: dt.datetime | None = None) ->
 
 @action
 def prune_job_files(*, now: dt.datetime | None = None) -> int:
-    """Delete the files of jobs that ended more than ``SPOTCHECK_JOB_FILES_KEEP_DAYS`` ago (an export's
-    output, an import's upload left behind) and forget their paths; returns how many jobs were pruned."""
-    from pathlib import Path
+    """Delete the files (or upload folders) of jobs that ended more than ``SPOTCHECK_JOB_FILES_KEEP_DAYS``
+    ago (an export's output, an upload left behind by a killed worker) and forget their paths; returns how
+    many jobs were pruned. Only paths inside the jobs' folders are touched (``Job.owned_file``); a file
+    that cannot be removed is logged and tried again next time."""
+    import shutil
 
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.SPOTCHECK_JOB_FILES_KEEP_DAYS)
-    old = Job.objects.filter(finished_at__lt=cutoff).exclude(file_path="")
     pruned = 0
-    for job_id, path in old.values_list("pk", "file_path"):
-        Path(path).unlink(missing_ok=True)
-        pruned += Job.objects.filter(pk=job_id).update(file_path="")
+    for job in Job.objects.filter(finished_at__lt=cutoff).exclude(file_path="").only("pk", "file_path"):
+        path = job.owned_file()
+        try:
+            if path is None:
+                log.warning("job %s: file path %r is outside the job folders; not removed", job.pk, job.file_path)
+            elif path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        except OSError:
+            log.exception("job %s: could not remove %s", job.pk, path)
+            continue
+        pruned += Job.objects.filter(pk=job.pk).update(file_path="")
     return pruned
 
 

@@ -4,12 +4,13 @@ The work itself is a task of Django's task framework (``jobs.tasks.run_job``, qu
 and run by ``spotcheck worker``); ``Job.task_id`` names that task. The ``Job`` is what users see: status,
 progress, outcome. ``WorkerBeat`` rows say which workers are alive (see ``jobs.actions``).
 
-Scope: ``region_code`` is the creator's area; ``Job.objects.visible_to(user)`` gives a user their
+Scope: ``region_code`` is the creator's area; ``Job.objects.restrict(user)`` gives a user their
 own jobs, and a 系统管理员 every job.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -22,11 +23,15 @@ from spotcheck.base.scope import ScopedQuerySet
 
 
 class JobQuerySet(ScopedQuerySet):
-    def visible_to(self, user: Any) -> JobQuerySet:
+    def restrict(self, user: Any, action: str = "view") -> ScopedQuerySet:
         """The user's own jobs in their area; everything for users holding ``admin``."""
         if can(user, "admin"):
             return self.all()
-        return self.restrict(user, "view").filter(created_by=user)
+        return super().restrict(user, action).filter(created_by=user)
+
+
+#: Folders under ``MEDIA_ROOT`` where jobs keep their files (uploads waiting to be imported, exports).
+JOB_FOLDERS = ("imports", "exports")
 
 
 class Job(ScopedModel):
@@ -85,6 +90,17 @@ class Job(ScopedModel):
             done=self.done, total=self.total, message=self.message, updated_at=self.updated_at
         )
 
+
+    def owned_file(self) -> Path | None:
+        """``file_path`` resolved, if it lies in a folder jobs write (``MEDIA_ROOT/imports`` or ``exports``);
+        ``None`` otherwise (empty, or a path that was changed to point elsewhere: never served or deleted)."""
+        if not self.file_path:
+            return None
+        path = Path(self.file_path).resolve()
+        media = Path(settings.MEDIA_ROOT).resolve()
+        if any(path.is_relative_to(media / folder) and path != media / folder for folder in JOB_FOLDERS):
+            return path
+        return None
 
     def attach_file(self, path: str) -> None:
         """Record the job's output file (one UPDATE); ``jobs.actions.prune_job_files`` removes it later."""

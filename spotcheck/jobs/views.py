@@ -3,7 +3,7 @@
 A job function that ends well may leave in ``Job.result`` a ``summary`` (one Chinese sentence), a
 ``url`` and ``link_text`` (where to go next); one that fails may leave ``errors`` (Chinese lines, e.g.
 file, row and field). Kinds with a page of their own (the directory's imports and exports) are
-linked there. Users see their own jobs; ``admin`` sees all (``Job.objects.visible_to``).
+linked there. Users see their own jobs; ``admin`` sees all (``Job.objects.restrict``).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _decorate(job: Job) -> Job:
 @require_GET
 def job_list(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
-    page = Paginator(Job.objects.visible_to(user).select_related("created_by"), 30).get_page(request.GET.get("page"))
+    page = Paginator(Job.objects.restrict(user).select_related("created_by"), 30).get_page(request.GET.get("page"))
     for job in page:
         _decorate(job)
     return render(request, "jobs/list.html", {"page": page})
@@ -45,7 +45,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 def job_status(request: HttpRequest, job_id: int) -> HttpResponse:
     """Progress of a job (the fragment alone for htmx polls), then its outcome and where to go next."""
     user: Any = request.user
-    job = _decorate(get_object_or_404(Job.objects.visible_to(user).select_related("created_by"), pk=job_id))
+    job = _decorate(get_object_or_404(Job.objects.restrict(user).select_related("created_by"), pk=job_id))
     if status_page(job.kind) != "jobs:status":
         return redirect(job.url)  # type: ignore[attr-defined]
     result = job.result if job.finished and isinstance(job.result, dict) else {}

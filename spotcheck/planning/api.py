@@ -1,7 +1,7 @@
 """REST API: item lists (items nested, read-only), items, plans and tasks (slots nested, writable).
 
-Same rules as the web pages: reads through ``visible_to`` (item lists and items: own area plus
-ancestor areas) or ``restrict`` (plans, tasks); writes need ``plan`` (``RolePermission`` with
+Same rules as the web pages: reads through ``restrict(user)`` (item lists and items: own area plus
+ancestor areas, ``scope_inherits``; plans and tasks: own area); writes need ``plan`` (``RolePermission`` with
 ``required_action``), fetch the row with ``restrict(user, "plan")`` (so another area's row, or a
 parent city's list, is a 404) and go through ``actions``.
 
@@ -43,7 +43,7 @@ def _drf_error(exc: DjangoValidationError) -> serializers.ValidationError:
 
 
 class ScopedPK(serializers.PrimaryKeyRelatedField):
-    """A related id the requesting user may use: ``restrict(user, action)``, or ``visible_to``."""
+    """A related id the requesting user may use: ``restrict(user, action)``."""
 
     def __init__(self, model: type[models.Model], action: str = "plan", **kwargs: Any) -> None:
         self.model, self.action = model, action
@@ -53,8 +53,6 @@ class ScopedPK(serializers.PrimaryKeyRelatedField):
         request = self.context.get("request")
         if request is None:  # schema generation
             return super().get_queryset()
-        if self.action == "visible":
-            return self.model.objects.restrict(request.user)  # type: ignore[attr-defined]
         return self.model.objects.restrict(request.user, self.action)  # type: ignore[attr-defined]
 
 
@@ -93,7 +91,7 @@ class ItemListSerializer(serializers.ModelSerializer):
 
 
 class PlanSerializer(serializers.ModelSerializer):
-    item_list = ScopedPK(ItemList, "visible", allow_null=True, required=False)
+    item_list = ScopedPK(ItemList, "view", allow_null=True, required=False)
 
     class Meta:
         model = Plan
@@ -109,7 +107,7 @@ class SlotSerializer(serializers.Serializer):
 class TaskSerializer(serializers.ModelSerializer):
     plan = ScopedPK(Plan)
     region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all(), required=False)
-    items = ScopedPK(CheckItem, "visible", many=True, required=False)
+    items = ScopedPK(CheckItem, "view", many=True, required=False)
     slots = SlotSerializer(many=True)
     scope_codes = serializers.ListField(
         child=serializers.CharField(max_length=20), required=False, write_only=True,

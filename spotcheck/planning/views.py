@@ -1,7 +1,7 @@
 """Planning pages: item lists (read one way upwards, see models), plans and tasks.
 
-Reads go through ``ItemList.objects.visible_to`` (lists and items) or ``restrict`` (everything
-else); pages that change data fetch their row with ``restrict(user, "plan")`` so a row the user may
+Reads go through ``restrict(user)`` (lists and items also show the ancestor areas' lists,
+``scope_inherits``); pages that change data fetch their row with ``restrict(user, "plan")`` so a row the user may
 only read is a 404 there. Writes go through ``actions``.
 """
 

@@ -113,9 +113,12 @@ def import_batch(actor: Any, sources: list[io.Source], period: str) -> ClaimBatc
     return batch
 
 
-@action
 def run_screening(actor: Any, batch: ClaimBatch, progress: Callable[[str], None] | None = None) -> ScreeningRun:
-    """Run every rule over ``batch`` with the parameters in force today; store the run and its hits."""
+    """Run every rule over ``batch`` with the parameters in force today; store the run and its hits.
+
+    The rules read the (immutable) claims outside any transaction, so a background job's ``progress``
+    is visible while they run; the run and its hits are then written by one action (``_store_run``).
+    Called inside another action (the demo generator), all of it is part of that action's transaction."""
     _check(actor, "change")
     if not isinstance(actor, str) and not ClaimBatch.objects.restrict(actor, "change").filter(pk=batch.pk).exists():
         raise PermissionDenied("该批次不在您的管辖范围内")
@@ -125,6 +128,12 @@ def run_screening(actor: Any, batch: ClaimBatch, progress: Callable[[str], None]
     except BadParameter as exc:
         raise ActionRefused(str(exc))
     findings = runner.screen(batch, params, progress)
+    return _store_run(actor, batch, params, findings)
+
+
+@action
+def _store_run(actor: Any, batch: ClaimBatch, params: dict[str, Any], findings: list[Any]) -> ScreeningRun:
+    """Write a run of ``batch`` with its hits and its audit event (one durable transaction)."""
     inst_ids = dict(Institution.objects.filter(
         fixmedins_code__in={f.fixmedins_code for f in findings}).values_list("fixmedins_code", "pk"))
     regions = dict(Institution.objects.filter(pk__in=inst_ids.values()).values_list("pk", "region_id"))
@@ -134,23 +143,22 @@ def run_screening(actor: Any, batch: ClaimBatch, progress: Callable[[str], None]
         counts[f.rule] += 1
         amounts[f.rule] += f.amount
     total = sum(amounts.values(), Decimal(0))
-    with transaction.atomic():
-        run = ScreeningRun.objects.create(
-            batch=batch, run_by=user_of(actor),
-            run_by_name=getattr(actor, "username", "") or (actor if isinstance(actor, str) else "system"),
-            parameters=params, counts={r: counts.get(r, 0) for r in RULE_NAMES},
-            amounts={r: str(amounts.get(r, Decimal("0.00"))) for r in RULE_NAMES},
-            hit_count=len(findings), amount_total=total,
-        )
-        Hit.objects.bulk_create((
-            Hit(run=run, rule=f.rule, institution_id=inst_ids[f.fixmedins_code],
-                region_code=regions[inst_ids[f.fixmedins_code]], mdtrt_id=f.mdtrt_id, fee_ids=list(f.fee_ids),
-                setl_ids=list(f.setl_ids), psn_no=f.psn_no, day=f.day, amount=f.amount, explanation=f.explanation)
-            for f in findings
-        ), batch_size=BULK)
-        record(actor, "screening.run", run, region_code=batch.audit_region_code, after={
-            "batch": batch.pk, "hits": len(findings), "amount": total, "counts": run.counts, "parameters": params,
-        })
+    run = ScreeningRun.objects.create(
+        batch=batch, run_by=user_of(actor),
+        run_by_name=getattr(actor, "username", "") or (actor if isinstance(actor, str) else "system"),
+        parameters=params, counts={r: counts.get(r, 0) for r in RULE_NAMES},
+        amounts={r: str(amounts.get(r, Decimal("0.00"))) for r in RULE_NAMES},
+        hit_count=len(findings), amount_total=total,
+    )
+    Hit.objects.bulk_create((
+        Hit(run=run, rule=f.rule, institution_id=inst_ids[f.fixmedins_code],
+            region_code=regions[inst_ids[f.fixmedins_code]], mdtrt_id=f.mdtrt_id, fee_ids=list(f.fee_ids),
+            setl_ids=list(f.setl_ids), psn_no=f.psn_no, day=f.day, amount=f.amount, explanation=f.explanation)
+        for f in findings
+    ), batch_size=BULK)
+    record(actor, "screening.run", run, region_code=batch.audit_region_code, after={
+        "batch": batch.pk, "hits": len(findings), "amount": total, "counts": run.counts, "parameters": params,
+    })
     return run
 
 

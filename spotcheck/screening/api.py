@@ -91,7 +91,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = ScreeningRun.objects.none()
 
     def get_queryset(self) -> Any:
-        return ScreeningRun.objects.filter(batch__in=ClaimBatch.objects.restrict(self.request.user)).order_by("-id")
+        return ScreeningRun.objects.restrict(self.request.user).order_by("-id")
 
 
 class HitViewSet(viewsets.ReadOnlyModelViewSet):

@@ -21,16 +21,20 @@ from .models import ClaimBatch
 
 
 def run_import_job(job: Any) -> dict[str, Any]:
-    """Import the files under ``job.file_path`` (a folder of the upload) for the period in ``job.result``;
-    the folder is removed afterwards."""
+    """Import the files under ``job.file_path`` (a folder of the upload: ``000.csv``, ``001.xlsx`` … in the
+    order of ``job.result["names"]``, the original file names) for ``job.result["period"]``; the folder is
+    removed afterwards."""
     folder = Path(job.file_path)
-    period = str((job.result or {}).get("period", "")) if isinstance(job.result, dict) else ""
+    params = job.result if isinstance(job.result, dict) else {}
+    period, names = str(params.get("period", "")), [str(n) for n in params.get("names", [])]
     try:
         job.set_progress(0, 0, "正在读取并检查文件…")
         files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+        if len(files) != len(names):
+            raise JobFailed("上传的文件已不完整，请重新上传")
         handles = [p.open("rb") for p in files]
         try:
-            sources = [io.source_from_bytes(p.name, h) for p, h in zip(files, handles, strict=True)]
+            sources = [io.source_from_bytes(name, h) for name, h in zip(names, handles, strict=True)]
             batch = actions.import_batch(job.created_by, sources, period)
         except io.ImportFailed as exc:
             raise JobFailed(f"导入失败：共 {len(exc.errors)} 处错误，未写入任何数据", {"errors": exc.errors}) from None

@@ -14,8 +14,9 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from spotcheck.base.models import AppendOnlyModel, ScopedModel
+from spotcheck.base.models import AppendOnlyModel, AppendOnlyQuerySet, ScopedModel
 from spotcheck.base.permissions import can
+from spotcheck.base.scope import ScopedQuerySet
 from spotcheck.core.masking import MASK_CHAR
 
 from .rules import RULE_NAMES
@@ -183,8 +184,16 @@ class _AppendOnly(AppendOnlyModel):
         abstract = True
 
 
+class ScreeningRunQuerySet(AppendOnlyQuerySet):
+    def restrict(self, user: Any, action: str = "view") -> ScopedQuerySet:
+        """Runs of the batches ``user`` may ``action`` (``ClaimBatch.objects.restrict``)."""
+        return self.filter(batch__in=ClaimBatch.objects.restrict(user, action))
+
+
 class ScreeningRun(_AppendOnly):
-    """One run of every rule over a batch: who, when, the parameters in force and the counts."""
+    """One run of every rule over a batch: who, when, the parameters in force and the counts.
+
+    A run spans areas as its batch does: it is scoped through the batch, not by a ``scope_field``."""
 
     batch = models.ForeignKey(ClaimBatch, on_delete=models.PROTECT, related_name="runs", verbose_name="批次")
     run_by = models.ForeignKey(
@@ -199,6 +208,7 @@ class ScreeningRun(_AppendOnly):
     hit_count = models.PositiveIntegerField("命中总数", default=0)
     amount_total = models.DecimalField("风险金额合计", **MONEY, default=0)
 
+    objects = ScreeningRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-run_at", "-id"]
@@ -207,6 +217,10 @@ class ScreeningRun(_AppendOnly):
 
     def __str__(self) -> str:
         return f"筛查 {self.pk}（批次 {self.batch_id}）"
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.batch.audit_region_code
 
     def totals_for(self, user: Any) -> dict[str, Any]:
         """Hits and amount at risk per rule, counting only hits in ``user``'s area."""

@@ -41,9 +41,7 @@ def _batch(user: Any, batch_id: int, action: str = "view") -> ClaimBatch:
 
 
 def _run(user: Any, run_id: int, action: str = "view") -> ScreeningRun:
-    run = get_object_or_404(ScreeningRun.objects.select_related("batch"), pk=run_id)
-    _batch(user, run.batch_id, action)
-    return run
+    return get_object_or_404(ScreeningRun.objects.restrict(user, action).select_related("batch"), pk=run_id)
 
 
 def _hits(user: Any, run: ScreeningRun, action: str = "view"):  # noqa: ANN202 - a queryset
@@ -58,7 +56,7 @@ def index(request: HttpRequest, form: ImportForm | None = None, errors: list[str
     page = Paginator(batches, 30).get_page(request.GET.get("page"))
     for b in page:
         b.mine = b.counts_for(user)
-    runs = list(ScreeningRun.objects.filter(batch__in=ClaimBatch.objects.restrict(user)).select_related("batch")[:20])
+    runs = list(ScreeningRun.objects.restrict(user).select_related("batch")[:20])
     for r in runs:
         r.mine = r.totals_for(user)
     return render(request, "screening/index.html", {
@@ -82,15 +80,17 @@ def import_view(request: HttpRequest) -> HttpResponse:
     if unknown:
         return index(request, form=form, errors=[
             f"{name}：无法识别的文件名，应以 mdtrt_d、setl_d 或 fee_list_d 开头" for name in unknown])
+    names = [Path(f.name).name for f in files]
+    if len(set(names)) != len(names):
+        return index(request, form=form, errors=["同名文件只能上传一个，请检查所选文件"])
     folder = Path(settings.MEDIA_ROOT) / "imports" / uuid.uuid4().hex
     folder.mkdir(parents=True)
-    for upload in files:
-        with (folder / Path(upload.name).name).open("wb") as out:
+    for i, upload in enumerate(files):  # stored under safe names; the job maps them back (jobs.run_import_job)
+        with (folder / f"{i:03d}{Path(upload.name).suffix.lower()[:10]}").open("wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
     job = start_job(user, "screening:import", jobs.run_import_job, file_path=str(folder),
-                    file_name="、".join(Path(f.name).name for f in files),
-                    params={"period": form.cleaned_data["period"]})
+                    file_name="、".join(names), params={"period": form.cleaned_data["period"], "names": names})
     return redirect("jobs:status", job_id=job.pk)
 
 

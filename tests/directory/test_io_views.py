@@ -175,3 +175,18 @@ def test_a_small_export_downloads_at_once(client_for, county_user):
     f.institution()
     response = client_for(county_user).get(reverse("directory:export", args=["institutions"]), {"format": "csv"})
     assert response.status_code == 200 and not Job.objects.filter(kind__startswith="export:").exists()
+
+
+def test_an_unmasked_export_is_not_served_once_its_owner_may_no_longer_see_personal_data(
+        client_for, county_user, settings):
+    from spotcheck.accounts.models import Role
+
+    settings.SPOTCHECK_EXPORT_INLINE_ROWS = 0
+    f.inspector(f.YANGCHENG)
+    response = client_for(county_user).get(reverse("directory:export", args=["inspectors"]), {"format": "csv"})
+    job = Job.objects.get(kind="export:inspectors")
+    assert job.result["masked"] is False
+    assert client_for(county_user).get(response["Location"], {"download": "file"}).status_code == 200
+    county_user.role = Role.AUDITOR  # may export, sees personal data masked only
+    county_user.save()
+    assert client_for(county_user).get(response["Location"], {"download": "file"}).status_code == 404

@@ -59,7 +59,7 @@ def test_run_only_runs_a_queued_job_once(county_user):
 
 def test_visibility_own_jobs_or_admin_all(county_user, huairen_user, admin_user):
     mine, theirs = make_job(county_user), make_job(huairen_user)
-    assert list(Job.objects.visible_to(county_user)) == [mine]
-    assert set(Job.objects.visible_to(admin_user)) == {mine, theirs}
+    assert list(Job.objects.restrict(county_user)) == [mine]
+    assert set(Job.objects.restrict(admin_user)) == {mine, theirs}
     colleague = f.user("t-colleague", region_code=f.YANGCHENG)
-    assert not Job.objects.visible_to(colleague).exists()
+    assert not Job.objects.restrict(colleague).exists()

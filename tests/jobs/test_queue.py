@@ -44,7 +44,8 @@ def run_worker_once():
 def make_job(user, status=Job.Status.RUNNING, age=0, task_id=""):
     job = Job.objects.create(kind="test", created_by=user, region_code=user.region_code, status=status,
                              task_id=task_id)
-    Job.objects.filter(pk=job.pk).update(updated_at=timezone.now() - dt.timedelta(seconds=age))
+    then = timezone.now() - dt.timedelta(seconds=age)
+    Job.objects.filter(pk=job.pk).update(created_at=then, updated_at=then)
     return job
 
 
@@ -124,13 +125,16 @@ def test_reaper_fails_jobs_whose_worker_died_and_nothing_else(county_user, setti
     orphan_task = task_row(orphan, TaskResultStatus.RUNNING, worker="w-dead")
     ended = make_job(county_user, age=5)                          # its task ended without finishing it
     task_row(ended, TaskResultStatus.FAILED)
+    lost = make_job(county_user, status=Job.Status.QUEUED, age=3600)  # no queue row: nobody will run it
+    just_queued = make_job(county_user, status=Job.Status.QUEUED, age=30)  # (its row may be on the way)
 
-    assert sorted(reap_stale_jobs()) == sorted([stale.pk, orphan.pk, ended.pk])
+    assert sorted(reap_stale_jobs()) == sorted([stale.pk, orphan.pk, ended.pk, lost.pk])
 
-    for job in (stale, orphan, ended):
+    for job in (stale, orphan, ended, lost):
         job.refresh_from_db()
         assert job.status == Job.Status.FAILED and job.message == INTERRUPTED and job.finished_at
-    for job, status in ((fresh, Job.Status.RUNNING), (waiting, Job.Status.QUEUED), (slow, Job.Status.RUNNING)):
+    for job, status in ((fresh, Job.Status.RUNNING), (waiting, Job.Status.QUEUED), (slow, Job.Status.RUNNING),
+                        (just_queued, Job.Status.QUEUED)):
         job.refresh_from_db()
         assert job.status == status, job
     orphan_task.refresh_from_db()

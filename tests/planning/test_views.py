@@ -71,7 +71,7 @@ def test_county_user_reads_parent_city_list_but_cannot_edit(client_for, county_u
     assert client.get(reverse("planning:itemlist-detail", args=[lists["yc"].pk])).status_code == 200
 
 
-def test_visible_to_adds_only_ancestor_lists(county_user, city_user, lists):
+def test_reading_adds_only_ancestor_lists(county_user, city_user, lists):
     assert set(ItemList.objects.restrict(county_user)) == {lists["yc"]}  # 阳城 is in 晋城市, not 朔州
     jc = actions.create_item_list(f.user("t-jc-city", "city_admin", "140500"),
                                   {"region_id": "140500", "year": 2023, "name": "晋城市清单"})

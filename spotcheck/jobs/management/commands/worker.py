@@ -81,10 +81,15 @@ class Command(DBWorkerCommand):
                 signal.signal(getattr(signal, name), handler)
 
     def _reap(self) -> None:
-        reaped = actions.reap_stale_jobs(actor="worker")
+        """Fail abandoned jobs and remove old job files; a failure here is logged, never stops the worker."""
+        try:
+            reaped = actions.reap_stale_jobs(actor="worker")
+            actions.prune_job_files()
+        except Exception:
+            log.exception("checking for abandoned jobs failed; the worker goes on")
+            return
         if reaped and self._verbosity >= 1:
             self.stdout.write(f"已将 {len(reaped)} 个处理进程已中断的任务标记为失败：{reaped}")
-        actions.prune_job_files()
 
     def _keep_alive(self, worker_id: str, host: str, pid: int, every: float, stop: threading.Event) -> None:
         """Heartbeat thread (own database connection): a beat every ``every`` s, a reap every minute.
