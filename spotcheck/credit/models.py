@@ -93,7 +93,6 @@ class CreditSubject(ScopedModel):
     def __str__(self) -> str:
         return self.name
 
-
     @property
     def identifier(self) -> str:
         """USCC of an institution, the masked 身份证号 of a person (never the full number)."""
@@ -216,7 +215,6 @@ class CreditRecord(AppendOnlyModel):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.title}"
 
-
     @property
     def ref(self) -> str:
         """The id shown in explanations."""
@@ -311,7 +309,6 @@ class Objection(ScopedModel):
 
     def __str__(self) -> str:
         return f"异议 #{self.pk}：{self.record.title}"
-
 
     @property
     def decided_in_time(self) -> bool | None:

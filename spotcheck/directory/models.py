@@ -77,7 +77,6 @@ class Department(ScopedModel):
     def __str__(self) -> str:
         return self.name
 
-
     @property
     def is_healthcare(self) -> bool:
         return self.kind in HEALTHCARE_KINDS
@@ -162,7 +161,6 @@ class Institution(ScopedModel):
     def __str__(self) -> str:
         return f"{self.name}（{self.fixmedins_code}）"
 
-
     def clean(self) -> None:
         """Check digits and the consistency of code, kind and area (messages in Chinese)."""
         errors: dict[str, str] = {}
@@ -228,7 +226,6 @@ class Inspector(ScopedModel):
     def __str__(self) -> str:
         return f"{self.name}（{self.number}）"
 
-
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.id_number:
@@ -269,7 +266,6 @@ class InspectorAbsence(ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.inspector_id} {self.start}～{self.end} {self.reason}"
-
 
     def clean(self) -> None:
         if self.start and self.end and self.end < self.start:
@@ -315,7 +311,6 @@ class Conflict(ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.inspector} ↔ {self.institution}（{self.get_reason_display()}）"
-
 
     def clean(self) -> None:
         if self.valid_to and self.valid_from and self.valid_to < self.valid_from:

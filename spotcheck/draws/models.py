@@ -132,7 +132,6 @@ class Draw(AppendOnly):
     def __str__(self) -> str:
         return self.draw_id
 
-
     @property
     def is_revealed(self) -> bool:
         return self.status == DrawStatus.REVEALED

@@ -207,7 +207,6 @@ class Inspection(ScopedModel):
     def __str__(self) -> str:
         return f"{self.task.name} · {self.institution.name}"
 
-
     def active_members(self) -> models.QuerySet[Any]:
         """The team as it stands (replaced members excluded), in slot order."""
         return self.assignment.members.filter(active=True).select_related("inspector__department")
@@ -331,7 +330,6 @@ class Finding(ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.violation_type.name} {self.amount} 元"
-
 
     @property
     def is_voided(self) -> bool:

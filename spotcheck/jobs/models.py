@@ -90,7 +90,6 @@ class Job(ScopedModel):
             done=self.done, total=self.total, message=self.message, updated_at=self.updated_at
         )
 
-
     def owned_file(self) -> Path | None:
         """``file_path`` resolved, if it lies in a folder jobs write (``MEDIA_ROOT/imports`` or ``exports``);
         ``None`` otherwise (empty, or a path that was changed to point elsewhere: never served or deleted)."""

@@ -71,7 +71,6 @@ class ItemList(ScopedModel):
     def __str__(self) -> str:
         return f"{self.year} {self.name}"
 
-
     def is_used(self) -> bool:
         """True once one of its items was used: the list's name, year, area, issuer and 文号 are then fixed."""
         return self.items.used().exists()
@@ -190,7 +189,6 @@ class CheckItem(ScopedModel):
         """Every version of this item, oldest first."""
         return list(CheckItem.objects.filter(pk__in=list(versions_of([self])))
                     .select_related("created_by").order_by("version"))
-
 
     @property
     def ratio(self) -> Fraction | None:
@@ -311,7 +309,6 @@ class Task(ScopedModel):
 
     def __str__(self) -> str:
         return self.name
-
 
     @property
     def ratio(self) -> Fraction:

@@ -79,14 +79,10 @@ def _publish_one(actor: Any, inspection: Inspection, now: Any) -> Publication:
 
 def _correct_findings(actor: Any, insp: Inspection, findings: dict[int, dict[str, Any]] | None, reason: str,
                       version: int) -> list[Any]:
-    """The finding changes of a correction, made by the inspections app (its refusals become ours)."""
+    """The finding changes of a correction, made by the inspections app (its refusals pass through)."""
     if not findings:
         return []
-    try:
-        made = inspection_actions.correct_findings(actor, insp, findings, reason, version=version)
-    except inspection_actions.ActionRefused as exc:
-        raise ActionRefused(exc.message)
-    return list(made)
+    return list(inspection_actions.correct_findings(actor, insp, findings, reason, version=version))
 
 
 def _close_task_when_all_published(actor: Any, insp: Inspection) -> None:

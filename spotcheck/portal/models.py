@@ -127,7 +127,6 @@ class Publication(ScopedModel):
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ImmutableError("公示记录不能删除")
 
-
     @property
     def is_corrected(self) -> bool:
         """True when a later version corrects this one (已更正)."""
