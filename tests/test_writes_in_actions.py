@@ -147,3 +147,13 @@ def test_task_status_is_written_only_by_planning():
                  if pattern.search(line)]
     assert offenders == []
     assert pattern.search("        task.status = TaskStatus.DONE") and not pattern.search("if task.status == x:")
+
+
+def test_actions_modules_open_transactions_only_through_atomic_action():
+    """Inside an app's actions a block is ``atomic_action()`` (a savepoint inside the action, a durable
+    transaction with the file ledger when it is the outermost), never a bare ``transaction.atomic()``."""
+    offenders = [f"{p.relative_to(ROOT.parent)}:{n}" for p in sorted(ROOT.glob("*/actions.py"))
+                 if p.parent.name not in {"base", "audit"}  # audit: the chain's own primitives
+                 for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
+                 if "transaction.atomic(" in line]
+    assert offenders == []

@@ -15,14 +15,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.utils import timezone
 
 from spotcheck import policy
 from spotcheck.accounts.models import User
 from spotcheck.audit.actions import Pending, record, record_many
 from spotcheck.audit.guard import check_rows
-from spotcheck.base.actions import ActionRefused, action, actor_name, user_of
+from spotcheck.base.actions import ActionRefused, action, actor_name, atomic_action, user_of
 from spotcheck.base.roles import Role
 from spotcheck.base.scope import require
 from spotcheck.core import codes
@@ -116,7 +115,7 @@ def ensure_subject(actor: Any, inst: Institution) -> CreditSubject:
     existing = CreditSubject.objects.filter(institution=inst).first()
     if existing is not None:
         return existing
-    with transaction.atomic():
+    with atomic_action():
         by_uscc = CreditSubject.objects.select_for_update().filter(uscc=inst.uscc, institution__isnull=True).first()
         if by_uscc is not None:  # a file opened before the institution was designated: link it
             by_uscc.institution = inst
@@ -150,7 +149,7 @@ def ensure_subjects(actor: Any, institutions: Iterable[Institution] | None = Non
         rows.append(s)
     if not rows:
         return 0
-    with transaction.atomic():
+    with atomic_action():
         CreditSubject.objects.bulk_create(rows, batch_size=1000)
         created = CreditSubject.objects.filter(institution_id__in=[r.institution_id for r in rows])
         record_many(actor, [
@@ -191,7 +190,7 @@ def create_subject(actor: Any, *, kind: str, category: str, name: str, region_co
         if CreditSubject.objects.filter(id_number=id_number).exists():
             raise ActionRefused("该身份证号已有信用档案", "id_number")
         uscc = ""
-    with transaction.atomic():
+    with atomic_action():
         subject = CreditSubject.objects.create(
             kind=kind, category=category, name=name, region_id=region_code, uscc=uscc, id_number=id_number,
             other_id=other_id, registration=registration, nature=nature,
@@ -240,7 +239,7 @@ def add_record(actor: Any, subject: CreditSubject, *, record_type: str, title: s
     if source == RecordSource.SHARED and not provider.strip():
         raise ActionRefused("其他部门共享的信息须填写信息提供单位", "provider")
     file, file_name, sha = _store_file(evidence)
-    with transaction.atomic():
+    with atomic_action():
         rec = CreditRecord(
             subject=subject, kind=kind_of(record_type), record_type=record_type, severity=severity,
             title=title.strip()[:200], description=description, source=source, provider=provider.strip(),
@@ -275,7 +274,7 @@ def close_record(actor: Any, rec: CreditRecord, reason: str) -> None:
     _require_staff(actor, rec.subject)
     if not reason.strip():
         raise ActionRefused("请填写撤销理由", "reason")
-    with transaction.atomic():
+    with atomic_action():
         _withdraw(actor, rec, RecordStatus.CLOSED, reason.strip())
 
 
@@ -359,7 +358,7 @@ def sync_finding(actor: Any, finding: Any, correction: str = "") -> list[CreditR
     on = (timezone.localdate(finding.decided_at) if finding.decided_at else None) or inspection.ended_on or _today()
     on = min(on, _today())
     created = []
-    with transaction.atomic():
+    with atomic_action():
         wanted = _wanted(finding)
         keys = set(wanted) | {f"finding:{finding.pk}", f"penalty:{finding.pk}"}
         active = {r.link_key: r for r in CreditRecord.objects.select_for_update().filter(
@@ -436,7 +435,7 @@ def add_model(actor: Any, definition: dict[str, Any], note: str = "") -> Scoring
         raise ActionRefused(str(exc))
     if model.version in core.MODELS or ScoringModelVersion.objects.filter(version=model.version).exists():
         raise ActionRefused(f"评分模型版本 {model.version} 已存在，修改模型须使用新的版本号")
-    with transaction.atomic():
+    with atomic_action():
         row = ScoringModelVersion.objects.create(version=model.version, definition=core.model_to_dict(model),
                                                  note=note, created_by_name=actor_name(actor))
         record(actor, "credit.model.create", row, after=row.definition)
@@ -532,7 +531,7 @@ def evaluate_subject(actor: Any, subject: CreditSubject, as_of: dt.date | None =
     _require_staff(actor, subject)
     as_of = as_of or _today()
     model = current_model(as_of)
-    with transaction.atomic():
+    with atomic_action():
         subject = CreditSubject.objects.select_related("institution").get(pk=subject.pk)
         results = _evaluate([subject], model, as_of)
         [row] = _store(actor, results, "按需", as_of, True)
@@ -549,7 +548,7 @@ def evaluate_cycle(actor: Any, year: int, region_prefix: str | None = None) -> C
     ungraded and are drawn with policy ``draw.ungraded_grade``)."""
     as_of = cycle_as_of(year)
     model = current_model(as_of)
-    with transaction.atomic():
+    with atomic_action():
         ensure_subjects(actor)
         qs = CreditSubject.objects.select_related("institution")
         if user_of(actor) is not None:
@@ -590,7 +589,7 @@ def file_objection(actor: Any, rec: CreditRecord, reason: str, evidence: Any = N
         raise ActionRefused("该信用信息已有待处理的异议", "record")
     file, file_name, sha = _store_file(evidence)
     due, _warnings = due_date(_today(), int(policy.get("credit.objection_deadline_workdays")))
-    with transaction.atomic():
+    with atomic_action():
         obj = Objection(subject=subject, record=rec, reason=reason.strip(), filed_by=actor, due_date=due,
                         evidence_name=file_name, evidence_sha256=sha)
         if file is not None:
@@ -613,7 +612,7 @@ def resolve_objection(actor: Any, objection: Objection, *, corrected: bool, reas
     _require_staff(actor, subject)
     if not reason.strip():
         raise ActionRefused("请填写处理意见", "reason")
-    with transaction.atomic():
+    with atomic_action():
         locked = Objection.objects.select_for_update().get(pk=objection.pk)
         if locked.status != ObjectionStatus.OPEN:
             raise ActionRefused("该异议已处理")
@@ -692,7 +691,7 @@ def apply_repair(actor: Any, rec: CreditRecord, rectification: str, evidence: An
         raise ActionRefused("不能申请信用修复：" + "；".join(problems), "record")
     file, file_name, sha = _store_file(evidence)
     due, _ = due_date(_today(), int(policy.get("credit.repair_review_workdays")))
-    with transaction.atomic():
+    with atomic_action():
         app = RepairApplication(subject=subject, record=rec, rectification=rectification.strip(), applied_by=actor,
                                 due_date=due, evidence_name=file_name, evidence_sha256=sha)
         if file is not None:
@@ -710,7 +709,7 @@ def decide_repair(actor: Any, app: RepairApplication, *, approve: bool, reason: 
     _require_staff(actor, app.subject)
     if not reason.strip():
         raise ActionRefused("请填写审核意见", "reason")
-    with transaction.atomic():
+    with atomic_action():
         locked = RepairApplication.objects.select_for_update().get(pk=app.pk)
         if locked.status != RepairStatus.PENDING:
             raise ActionRefused("该申请已审核")
@@ -748,7 +747,7 @@ def apply_measure(actor: Any, subject: CreditSubject, measure: Measure, note: st
     applied_on = applied_on or _today()
     if applied_on > _today():
         raise ActionRefused("实施日期不能晚于今天", "applied_on")
-    with transaction.atomic():
+    with atomic_action():
         row = AppliedMeasure.objects.create(subject=subject, measure=measure, evaluation=latest_evaluation(subject),
                                             note=note.strip(), applied_on=applied_on, applied_by=actor)
         record(actor, "credit.measure.apply", row, after={"measure": measure.text, "applied_on": applied_on,
@@ -777,7 +776,7 @@ def create_institution_account(actor: Any, fixmedins_code: str, username: str, p
         raise ActionRefused(f"用户名 {username} 已存在", "username")
     if len(password) < 8:
         raise ActionRefused("密码至少 8 位", "password")
-    with transaction.atomic():
+    with atomic_action():
         user = User.objects.create_user(username=username, password=password, role=Role.INSTITUTION,
                                         region_code=inst.region_id, institution_code=code,
                                         display_name=display_name or inst.name[:50])

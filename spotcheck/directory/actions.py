@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models
 
 from spotcheck.audit.actions import record, record_cascade
 from spotcheck.base.scope import require
-from spotcheck.base.transactions import action
+from spotcheck.base.transactions import action, atomic_action
 
 from .models import Institution
 
@@ -55,7 +55,7 @@ def create(
     if check:
         check(obj)
     require(actor, action, _region_of(obj))
-    with transaction.atomic():
+    with atomic_action():
         obj.save()
         record(actor, "create", obj, after=snapshot(obj), reason=reason)
     return obj
@@ -83,7 +83,7 @@ def update(
     diff = changed_fields(before, after)
     if not diff:
         return False
-    with transaction.atomic():
+    with atomic_action():
         obj.save()
         record(actor, "update", obj, before={k: before[k] for k in diff}, after=diff, reason=reason)
     return True
@@ -98,7 +98,7 @@ def delete(actor: Any, obj: models.Model, *, reason: str, action: str = "change"
     require(actor, action, _region_of(obj))
     if check:
         check(obj)
-    with transaction.atomic():
+    with atomic_action():
         record_cascade(actor, obj, reason=reason)  # e.g. an inspector's unavailable periods
         record(actor, "delete", obj, before=snapshot(obj), reason=reason)
         obj.delete()

@@ -22,13 +22,12 @@ import secrets
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from spotcheck import policy
 from spotcheck.audit.actions import record, record_rows
 from spotcheck.audit.guard import TamperedRow, check_rows
-from spotcheck.base.actions import ActionRefused, action, user_of
+from spotcheck.base.actions import ActionRefused, action, atomic_action, user_of
 from spotcheck.base.scope import require
 from spotcheck.core import draw as core
 from spotcheck.core.codes import region_prefix
@@ -128,7 +127,7 @@ def next_draw_id(task: Task) -> tuple[int, int, str]:
 def freeze(actor: Any, task: Task) -> Draw:
     """Freeze the pool, strata and team parameters of ``task`` into a new draw."""
     require(actor, "draw", task.region_id)
-    with transaction.atomic():
+    with atomic_action():
         task = Task.objects.select_for_update().select_related("plan").get(pk=task.pk)
         open_draw = task.draws.exclude(status__in=CLOSED_STATUSES).first()
         if open_draw is not None:
@@ -182,7 +181,7 @@ def cancel(actor: Any, draw: Draw, reason: str) -> Draw:
     reason = (reason or "").strip()
     if not reason:
         raise ActionRefused("请填写作废理由")
-    with transaction.atomic():
+    with atomic_action():
         draw = _locked(draw)
         _expect(draw, DrawStatus.FROZEN, DrawStatus.COMMIT_PROPOSED)
         draw.status, draw.error_code, draw.error_message = DrawStatus.CANCELLED, "cancelled", reason
@@ -201,7 +200,7 @@ def cancel(actor: Any, draw: Draw, reason: str) -> Draw:
 def check_staffing(actor: Any, draw: Draw) -> dict[str, Any]:
     """Run the capacity check and the reveal simulation; store and return the report."""
     require(actor, "draw", draw.task.region_id)
-    with transaction.atomic():
+    with atomic_action():
         draw = _locked(draw)
         _expect(draw, DrawStatus.FROZEN)
         report = staffing_report(draw, runs=policy.get("draw.staffing_simulation_runs"))
@@ -222,7 +221,7 @@ def override_staffing(actor: Any, draw: Draw, reason: str) -> Draw:
     reason = (reason or "").strip()
     if not reason:
         raise ActionRefused("放行人员配置不足须填写理由")
-    with transaction.atomic():
+    with atomic_action():
         draw = _locked(draw)
         _expect(draw, DrawStatus.FROZEN)
         if draw.staffing is None:
@@ -253,7 +252,7 @@ def propose_commit(actor: Any, draw: Draw, sources: list[str]) -> Draw:
     """Name the public randomness source(s) and ask for the commitment."""
     require(actor, "draw", draw.task.region_id)
     sources = clean_sources(sources)
-    with transaction.atomic():
+    with atomic_action():
         draw = _locked(draw)
         _expect(draw, DrawStatus.FROZEN)
         if draw.teams is not None and draw.staffing is None:
@@ -274,7 +273,7 @@ def propose_commit(actor: Any, draw: Draw, sources: list[str]) -> Draw:
 def approve_commit(actor: Any, draw: Draw) -> Draw:
     """Second person: create the secret, publish H(secret) and the digests."""
     require(actor, "approve", draw.task.region_id)
-    with transaction.atomic():
+    with atomic_action():
         draw = _locked(draw)
         _expect(draw, DrawStatus.COMMIT_PROPOSED)
         _two_person(actor, draw.commit_proposed_by_id, "提交承诺")
@@ -303,7 +302,7 @@ def reject_proposal(actor: Any, draw: Draw, reason: str) -> Draw:
     reason = (reason or "").strip()
     if not reason:
         raise ActionRefused("请填写驳回理由")
-    with transaction.atomic():
+    with atomic_action():
         draw = _locked(draw)
         _expect(draw, DrawStatus.COMMIT_PROPOSED, DrawStatus.REVEAL_PROPOSED)
         if draw.status == DrawStatus.COMMIT_PROPOSED:
@@ -332,7 +331,7 @@ def propose_reveal(actor: Any, draw: Draw, public_randomness: str) -> Draw:
         core.normalise_text(text)
     except core.DrawError:
         raise ActionRefused("请填写公开随机数（如彩票开奖号码）")
-    with transaction.atomic():
+    with atomic_action():
         draw = _locked(draw)
         _expect(draw, DrawStatus.COMMITTED)
         draw.public_randomness = text
@@ -347,7 +346,7 @@ def propose_reveal(actor: Any, draw: Draw, public_randomness: str) -> Draw:
 def approve_reveal(actor: Any, draw: Draw) -> Draw:
     """Second person: compute SC-DRAW-1 and store the package and assignments, or end as failed."""
     require(actor, "approve", draw.task.region_id)
-    with transaction.atomic():
+    with atomic_action():
         draw = _locked(draw)
         _expect(draw, DrawStatus.REVEAL_PROPOSED)
         _two_person(actor, draw.reveal_proposed_by_id, "揭示结果")
@@ -500,7 +499,7 @@ def request_event(
     reason = (reason or "").strip()
     if reason_kind == EventReason.OTHER and not reason:
         raise ActionRefused("原因为“其他”时须填写说明")
-    with transaction.atomic():
+    with atomic_action():
         draw = _locked(draw)
         _expect(draw, DrawStatus.REVEALED)
         assignment = draw.assignments.filter(active=True, institution=institution).first()
@@ -542,7 +541,7 @@ def approve_event(actor: Any, event: DrawEvent) -> DrawEvent:
     :class:`ActionRefused` with the reason in Chinese.
     """
     require(actor, "approve", event.draw.task.region_id)
-    with transaction.atomic():
+    with atomic_action():
         draw = _locked(event.draw)
         event = DrawEvent.objects.select_for_update().get(pk=event.pk)
         _expect(draw, DrawStatus.REVEALED)
@@ -576,7 +575,7 @@ def reject_event(actor: Any, event: DrawEvent, note: str) -> DrawEvent:
     note = (note or "").strip()
     if not note:
         raise ActionRefused("请填写驳回理由")
-    with transaction.atomic():
+    with atomic_action():
         event = DrawEvent.objects.select_for_update().get(pk=event.pk)
         if event.status != EventStatus.REQUESTED:
             raise ActionRefused("该变更申请已处理")

@@ -29,13 +29,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.utils import timezone
 
 from spotcheck import policy
 from spotcheck.audit.actions import Pending, record, record_many, record_rows
 from spotcheck.audit.guard import check_rows
-from spotcheck.base.actions import ActionRefused, action, user_of
+from spotcheck.base.actions import ActionRefused, action, atomic_action, user_of
 from spotcheck.base.permissions import can
 from spotcheck.base.roles import Role
 from spotcheck.base.scope import require
@@ -135,7 +134,7 @@ def ensure_for_draw(actor: Any, draw: Draw) -> list[Inspection]:
     if not draw.is_revealed:
         raise ActionRefused(f"抽取 {draw.draw_id} 尚未揭示，不能生成检查记录")
     task = draw.task
-    with transaction.atomic():
+    with atomic_action():
         active = list(draw.assignments.filter(active=True).select_related("institution").order_by("position"))
         existing = set(Inspection.objects.filter(assignment__in=active).values_list("assignment_id", flat=True))
         missing = [a for a in active if a.pk not in existing]
@@ -209,7 +208,7 @@ def notify(actor: Any, inspection: Inspection, on_date: dt.date | None = None) -
     on_date = on_date or timezone.localdate()
     if on_date > timezone.localdate():
         raise ActionRefused("告知日期不能晚于今天")
-    with transaction.atomic():
+    with atomic_action():
         inspection = _locked(inspection)
         _expect(inspection, InspectionStatus.PLANNED)
         if not inspection.assignment.active:
@@ -251,7 +250,7 @@ def save_draft(actor: Any, inspection: Inspection, data: Any) -> dt.datetime:
 def set_checklist(actor: Any, inspection: Inspection, rows: dict[int, tuple[str, str]]) -> int:
     """Set outcome and note of checklist lines (``{entry id: (outcome, note)}``). Returns the count changed."""
     may_work(actor, inspection)
-    with transaction.atomic():
+    with atomic_action():
         inspection = _locked(inspection)
         _expect(inspection, InspectionStatus.NOTIFIED)
         entries = {e.pk: e for e in inspection.checklist.all()}
@@ -306,7 +305,7 @@ def add_finding(
         raise ActionRefused("请填写问题描述")
     money = _money(amount, "涉及金额")
     circumstances = [c for c in (circumstances or []) if c]
-    with transaction.atomic():
+    with atomic_action():
         inspection = _locked(inspection)
         _expect(inspection, InspectionStatus.NOTIFIED)
         if violation_type.kind != inspection.institution.kind or not violation_type.active:
@@ -364,7 +363,7 @@ def decide_finding(
         raise ActionRefused(f"处理方式为“{treatment}”时不能填写罚款金额")
     if penalty_executed and not penalty:
         raise ActionRefused("未填写罚款金额，不能标记处罚已执行")
-    with transaction.atomic():
+    with atomic_action():
         inspection = _locked(inspection)
         finding = Finding.objects.select_for_update().get(pk=finding.pk)
         if inspection.status == InspectionStatus.PLANNED:
@@ -554,7 +553,7 @@ def add_evidence(
     if captured_at is not None and captured_at > timezone.now() + dt.timedelta(minutes=10):
         raise ActionRefused("拍摄时间不能晚于现在")
     original = (getattr(uploaded_file, "name", "") or "upload")[-200:]
-    with transaction.atomic():
+    with atomic_action():
         inspection = _locked(inspection)
         ev = Evidence(
             inspection=inspection, finding=finding, kind=kind, original_name=original,
@@ -587,7 +586,7 @@ def record_result(
         raise ActionRefused("请填写检查结束日期")
     if ended_on > timezone.localdate():
         raise ActionRefused("检查结束日期不能晚于今天")
-    with transaction.atomic():
+    with atomic_action():
         inspection = _locked(inspection)
         _expect(inspection, InspectionStatus.NOTIFIED)
         if inspection.started_on and ended_on < inspection.started_on:
@@ -639,7 +638,7 @@ def review(actor: Any, inspection: Inspection, approve: bool, note: str = "") ->
     The reviewer may not be the person who recorded the result."""
     require(actor, "review", inspection.region_id)
     note = (note or "").strip()
-    with transaction.atomic():
+    with atomic_action():
         inspection = _locked(inspection)
         _expect(inspection, InspectionStatus.RECORDED)
         if inspection.recorded_by_id is not None and inspection.recorded_by_id == getattr(actor, "pk", None):
@@ -687,7 +686,7 @@ def refer(
     if finding is not None and finding.inspection_id != inspection.pk:
         raise ActionRefused("所选问题不属于该检查")
     _not_voided(finding)
-    with transaction.atomic():
+    with atomic_action():
         inspection = _locked(inspection)
         if inspection.status == InspectionStatus.PLANNED:
             raise ActionRefused("检查尚未开始，不能移交")
@@ -716,7 +715,7 @@ def record_referral_receipt(
     may_decide(actor, referral.inspection)
     if receipt is not None and receipt.inspection_id != referral.inspection_id:
         raise ActionRefused("回执文件不属于该检查")
-    with transaction.atomic():
+    with atomic_action():
         referral = Referral.objects.select_for_update().get(pk=referral.pk)
         if referral.receipt_at is not None:
             raise ActionRefused("该移交已登记回执")
@@ -750,7 +749,7 @@ def order_rectification(
     if finding is not None and finding.inspection_id != inspection.pk:
         raise ActionRefused("所选问题不属于该检查")
     _not_voided(finding)
-    with transaction.atomic():
+    with atomic_action():
         inspection = _locked(inspection)
         if inspection.status == InspectionStatus.PLANNED:
             raise ActionRefused("检查尚未开始，不能下达整改")
@@ -776,7 +775,7 @@ def submit_rectification(
     evidence = list(evidence or [])
     if any(e.inspection_id != rect.inspection_id for e in evidence):
         raise ActionRefused("整改证据不属于该检查")
-    with transaction.atomic():
+    with atomic_action():
         rect = Rectification.objects.select_for_update().get(pk=rect.pk)
         if rect.status != RectificationStatus.OPEN:
             raise ActionRefused(f"该整改当前为“{rect.get_status_display()}”，不能提交")
@@ -797,7 +796,7 @@ def close_rectification(actor: Any, rect: Rectification, approve: bool = True, n
     """A reviewer other than the submitter closes (销号) the rectification or sends it back."""
     may_decide(actor, rect.inspection)
     note = (note or "").strip()
-    with transaction.atomic():
+    with atomic_action():
         rect = Rectification.objects.select_for_update().get(pk=rect.pk)
         if rect.status != RectificationStatus.SUBMITTED:
             raise ActionRefused(f"该整改当前为“{rect.get_status_display()}”，只有已提交整改材料的才能审核")

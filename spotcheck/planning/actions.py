@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Max
 from django.utils import timezone
 
 from spotcheck import policy
 from spotcheck.audit.actions import record, record_deletions, record_rows
-from spotcheck.base.actions import ActionRefused, action, user_of
+from spotcheck.base.actions import ActionRefused, action, atomic_action, user_of
 from spotcheck.base.scope import require
 from spotcheck.core.codes import fixmedins_region, region_contains, region_prefix
 from spotcheck.directory.actions import changed_fields, create, delete, snapshot, update
@@ -99,7 +99,7 @@ def delete_item_list(actor: Any, item_list: ItemList, *, reason: str) -> None:
     if Task.objects.filter(items__item_list=item_list).exists():
         raise ValidationError("清单中的事项已被抽查任务引用，不能删除")
     before = {**snapshot(item_list), "items": [snapshot(i) for i in item_list.items.all()]}
-    with transaction.atomic():
+    with atomic_action():
         record_deletions(actor, "item.delete", item_list.items.all(), reason=reason)
         record(actor, "delete", item_list, before=before, reason=reason)
         item_list.delete()
@@ -297,7 +297,7 @@ def import_items(
     if errors:
         raise ImportRejected(errors)
     counts = {"created": 0, "updated": 0, "versioned": 0, "deleted": len(removed), "unchanged": 0}
-    with transaction.atomic():
+    with atomic_action():
         for item in removed:
             record(actor, "delete", item, before=snapshot(item), reason=reason, deleted=True)
             item.delete()
@@ -524,7 +524,7 @@ def create_task(
     slots = list(slots)
     _validate_task(task, items, joint, slots)
     _require(actor, task.region_id)
-    with transaction.atomic():
+    with atomic_action():
         task.save()
         task.items.set(items)
         task.joint_departments.set(joint)
@@ -567,7 +567,7 @@ def update_task(
     if task.has_draw and frozen:
         names = "、".join(FIELD_LABELS.get(k, k) for k in frozen)
         raise ValidationError(f"任务已进行抽取（{task.get_status_display()}），不能再修改：{names}")
-    with transaction.atomic():
+    with atomic_action():
         task.save()
         task.items.set(items)
         task.joint_departments.set(joint)
@@ -603,7 +603,7 @@ def set_scope_list(actor: Any, task: Task, codes: Sequence[tuple[int, str]], *, 
         raise ImportRejected(errors)
     before = task_state(task)
     institutions = list(found.values())
-    with transaction.atomic():
+    with atomic_action():
         task.directed, task.scope_filters = True, {}
         task.save(update_fields=["directed", "scope_filters"])
         task.scope_list.set(institutions)
@@ -648,7 +648,7 @@ def delete_task(actor: Any, task: Task, *, reason: str) -> None:
     _require(actor, task.region_id)
     if task.has_draw:
         raise ValidationError(f"任务已进行抽取（{task.get_status_display()}），不能删除")
-    with transaction.atomic():
+    with atomic_action():
         record_deletions(actor, "task.slots.delete", task.slots.all(), reason=reason)
         record(actor, "delete", task, before=task_state(task), reason=reason)
         task.delete()

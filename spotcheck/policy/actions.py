@@ -4,11 +4,10 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
 from spotcheck.audit.actions import record
 from spotcheck.base.scope import require
-from spotcheck.base.transactions import action
+from spotcheck.base.transactions import action, atomic_action
 
 from .calendar import read_csv
 from .models import HolidayOverride, PolicySetting
@@ -26,7 +25,7 @@ def set_policy(actor: Any, key: str, value: Any, effective_from: dt.date, note: 
     default = SPECS[key].default
     if type(value) is not type(default) and not (isinstance(default, dict) and isinstance(value, dict)):
         raise ValidationError({"value": f"取值类型应与默认值一致（{type(default).__name__}）"})
-    with transaction.atomic():
+    with atomic_action():
         row = PolicySetting.objects.create(
             key=key, value=value, effective_from=effective_from, note=note, created_by=actor
         )

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from spotcheck.audit.actions import record
 from spotcheck.audit.checkpoints import checkpoint_on_commit
-from spotcheck.base.actions import ActionRefused, action
+from spotcheck.base.actions import ActionRefused, action, atomic_action
 from spotcheck.base.scope import require
 from spotcheck.core.masking import scrub_personal_data
 from spotcheck.inspections import actions as inspection_actions
@@ -101,7 +101,7 @@ def _close_task_when_all_published(actor: Any, insp: Inspection) -> None:
 @action
 def publish(actor: Any, inspection: Inspection) -> Publication:
     """Publish a reviewed inspection's result (version 1); the inspection becomes 已公示."""
-    with transaction.atomic():
+    with atomic_action():
         return _publish_one(actor, inspection, timezone.now())
 
 
@@ -112,7 +112,7 @@ def publish_many(actor: Any, inspections: Iterable[Inspection]) -> list[Publicat
     if not items:
         raise ActionRefused("请至少选择一条检查结果")
     now = timezone.now()
-    with transaction.atomic():
+    with atomic_action():
         return [_publish_one(actor, insp, now) for insp in items]
 
 
@@ -140,7 +140,7 @@ def correct(actor: Any, publication: Publication, reason: str, changes: dict[str
         raise ActionRefused(f"不能更正的内容：{'、'.join(unknown)}")
     require(actor, "publish", publication.region_id)
     now = timezone.now()
-    with transaction.atomic():
+    with atomic_action():
         insp = _locked(publication.inspection)
         old = Publication.objects.select_related("inspection").get(pk=publication.pk)
         if old.is_corrected:

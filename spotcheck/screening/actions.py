@@ -14,10 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import connection
 
 from spotcheck.audit.actions import record
-from spotcheck.base.actions import ActionRefused, action, user_of
+from spotcheck.base.actions import ActionRefused, action, atomic_action, user_of
 from spotcheck.base.scope import require
 from spotcheck.directory.models import Institution
 
@@ -96,7 +96,7 @@ def import_batch(actor: Any, sources: list[io.Source], period: str) -> ClaimBatc
     institutions = {code: (pk, region) for pk, code, region in
                     Institution.objects.values_list("pk", "fixmedins_code", "region_id")}
     tables = {"mdtrt_d": Visit, "setl_d": Settlement, "fee_list_d": FeeItem}
-    with transaction.atomic():
+    with atomic_action():
         batch = ClaimBatch.objects.create(
             period=period, source="、".join(s.filename for s in sources)[:500], imported_by=user_of(actor),
         )
@@ -172,7 +172,7 @@ def flag_institutions(actor: Any, run: ScreeningRun, institutions: list[Institut
     if not institutions:
         raise ActionRefused("请至少选择一家机构")
     changed = 0
-    with transaction.atomic():
+    with atomic_action():
         for inst in Institution.objects.select_for_update().filter(pk__in=[i.pk for i in institutions]):
             if not isinstance(actor, str):
                 require(actor, "change", inst.region_id)
