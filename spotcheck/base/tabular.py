@@ -111,3 +111,61 @@ def iter_rows(data: bytes | IO[bytes], filename: str, **xlsx: Any) -> Iterator[R
     if suffix == ".xlsx":
         return iter_xlsx(data, **xlsx)
     raise UnreadableFile("只支持 .xlsx 和 .csv 文件（.xls 请在 Excel/WPS 中另存为 .xlsx）")
+
+
+# --------------------------------------------------------------------------------------------
+# Writing: every CSV and Excel file the product produces goes through these, so that a cell that
+# someone typed as "=HYPERLINK(…)" is shown as text and never run as a formula.
+
+#: What makes a spreadsheet treat a cell as a formula (or a DDE call) when it opens a CSV.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def safe_text(value: Any) -> Any:
+    """``value`` for a CSV cell: text beginning with ``= + - @`` (or a tab or CR) gets a leading
+    apostrophe, which spreadsheets show as text and the product's imports strip; numbers (also a
+    negative amount written as text) and other values pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _is_number(value):
+        return "'" + value
+    return value
+
+
+class SafeCsvWriter:
+    """``csv.writer`` whose rows pass through :func:`safe_text`; ``writerow`` returns what it wrote."""
+
+    def __init__(self, out: Any, **options: Any) -> None:
+        self._writer = csv.writer(out, **options)
+
+    def writerow(self, row: Iterable[Any]) -> Any:
+        return self._writer.writerow([safe_text(v) for v in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def xlsx_cells(ws: Any, values: Iterable[Any]) -> list[Any]:
+    """A row for ``ws.append``: text is stored as text (never a formula, characters Excel refuses
+    removed); numbers, dates and empty cells keep their type. Works for normal and write-only sheets."""
+    from openpyxl.cell import Cell, WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+    make = WriteOnlyCell if isinstance(ws, WriteOnlyWorksheet) else Cell
+    row: list[Any] = []
+    for value in values:
+        if not isinstance(value, str):
+            row.append(value)
+            continue
+        cell = make(ws, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+        cell.data_type = "s"
+        row.append(cell)
+    return row

@@ -34,7 +34,6 @@ without ``--user``: unrestricted and recorded in the audit chain as ``cli``.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -92,7 +91,6 @@ _BATCH = 500  # rows per bulk statement / per progress report
 _TRUE = {"是", "Y", "YES", "TRUE", "1", "√", "✓"}
 _FALSE = {"否", "N", "NO", "FALSE", "0"}
 _DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]0{1,2}:00(?::00)?)?$")
-_FORMULA_START = ("=", "+", "-", "@")
 
 #: ``progress(done, total, message)``; ``total`` 0 while the row count is not known yet.
 Progress = Callable[[int, int, str], None]
@@ -375,14 +373,12 @@ def _csv_text(value: Any) -> str:
         return ""
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = str(value)
-    # A leading = + - @ would be run as a formula when Excel opens the CSV; "'" is stripped on import.
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return str(value)  # the writer puts "'" before = + - @; the import strips it again
 
 
 def _write_csv(spec: Spec, rows: Iterable[list[Any]]) -> bytes:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = tabular.SafeCsvWriter(buf, lineterminator="\r\n")
     writer.writerow([c.header for c in spec.columns])
     for row in rows:
         writer.writerow([_csv_text(v) for v in row])
@@ -559,7 +555,7 @@ def _cell_text(value: Any, from_csv: bool) -> str:
             raise _CellError("该单元格是数字格式，超过 15 位的数字已被 Excel 截断；请将该列设置为文本格式后重新填写")
         return str(int(value)) if float(value).is_integer() else str(value)
     text = str(value).strip()
-    if from_csv and len(text) > 1 and text[0] == "'" and text[1] in _FORMULA_START:
+    if from_csv and len(text) > 1 and text[0] == "'" and text[1] in tabular.FORMULA_START:
         text = text[1:]
     return text
 
@@ -1026,7 +1022,7 @@ def error_report_xlsx(errors: Iterable[RowError]) -> bytes:
     ws.freeze_panes = "A2"
     ws.append(["行号", "列", "错误说明"])
     for e in errors:
-        ws.append([e.row or "", e.column, ILLEGAL_CHARACTERS_RE.sub("", e.message)])
+        ws.append(tabular.xlsx_cells(ws, [e.row or "", e.column, e.message]))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -18,6 +18,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from spotcheck.base import tabular as base_tabular
 from spotcheck.directory.io import ImportFileError, RowError, read_table
 
 __all__ = ["ImportRejected", "RowError", "Table", "missing_columns", "read_rows", "write_xlsx"]
@@ -98,7 +99,7 @@ def write_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
     widths = [max(8, len(h) * 2 + 2) for h in headers]
     for row in rows:
         values = list(row)
-        sheet.append(values)
+        sheet.append(base_tabular.xlsx_cells(sheet, values))
         for j, value in enumerate(values):
             widths[j] = min(60, max(widths[j], len(str(value or "")) * 2))
     for j, width in enumerate(widths):

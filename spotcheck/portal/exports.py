@@ -8,7 +8,6 @@ what it changed); voided findings are never in a snapshot.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -17,6 +16,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
+
+from spotcheck.base import tabular
 
 from . import public
 from .ratelimit import public_view
@@ -89,7 +90,7 @@ class _Echo:
 
 
 def _csv(rows: Iterator[dict[str, Any]], fields: list[tuple[str, str]], filename: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
+    writer = tabular.SafeCsvWriter(_Echo())
 
     def lines() -> Iterator[str]:
         yield "\ufeff" + writer.writerow([label for _key, label in fields])

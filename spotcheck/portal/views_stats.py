@@ -9,7 +9,6 @@ per-IP rate limit has counted the request.
 
 from __future__ import annotations
 
-import csv
 import io
 from decimal import Decimal
 from typing import Any
@@ -19,28 +18,15 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_page
 
+from spotcheck.base import tabular
+
 from . import charts, stats
 from .ratelimit import public_view
 
-#: Leading characters a spreadsheet would read as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 def _cell(value: Any) -> str:
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    text = str(value)
-    if text.startswith(_FORMULA_START) and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    """Money with 2 decimals, anything else as text (the writer neutralises formulas)."""
+    return f"{value:.2f}" if isinstance(value, Decimal) else str(value)
 
 
 def _suffix(data: dict[str, Any]) -> str:
@@ -94,7 +80,7 @@ def stats_csv(request: HttpRequest, key: str) -> HttpResponse:
     data, table = _table(request, key)
     buf = io.StringIO()
     buf.write("\ufeff")
-    writer = csv.writer(buf)
+    writer = tabular.SafeCsvWriter(buf)
     writer.writerow(table.columns)
     for row in table.rows:
         writer.writerow([_cell(v) for v in row])

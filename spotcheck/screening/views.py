@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from spotcheck.base import tabular
 from spotcheck.base.permissions import can
 from spotcheck.base.scope import require
 from spotcheck.directory.models import Institution
@@ -198,14 +199,16 @@ def run_export(request: HttpRequest, run_id: int) -> HttpResponse:
     ws.title = "机构汇总"
     ws.append(["定点医药机构编码", "机构名称", "所属区域", "疑点数", "风险金额（元）", "重点监控"])
     for t in _totals(user, run, "-amount"):
-        ws.append([t["institution__fixmedins_code"], t["institution__name"], t["institution__region__name"],
-                   t["hits"], t["amount"], "是" if t["institution__risk_flag"] else ""])
+        ws.append(tabular.xlsx_cells(ws, [
+            t["institution__fixmedins_code"], t["institution__name"], t["institution__region__name"],
+            t["hits"], t["amount"], "是" if t["institution__risk_flag"] else ""]))
     ws2 = wb.create_sheet("疑点明细")
     ws2.append(["规则", "定点医药机构编码", "就诊ID", "费用明细流水号", "结算ID", "人员编号", "日期", "风险金额（元）", "说明"])
     for h in _hits(user, run, "export").select_related("institution").order_by("institution__fixmedins_code",
                                                                               "rule", "id").iterator():
-        ws2.append([RULE_NAMES.get(h.rule, h.rule), h.institution.fixmedins_code, h.mdtrt_id, "、".join(h.fee_ids),
-                    "、".join(h.setl_ids), mask_psn_no(h.psn_no), h.day, h.amount, h.explanation])
+        ws2.append(tabular.xlsx_cells(ws2, [
+            RULE_NAMES.get(h.rule, h.rule), h.institution.fixmedins_code, h.mdtrt_id, "、".join(h.fee_ids),
+            "、".join(h.setl_ids), mask_psn_no(h.psn_no), h.day, h.amount, h.explanation]))
     buf = stdio.BytesIO()
     wb.save(buf)
     resp = HttpResponse(buf.getvalue(),

@@ -55,3 +55,20 @@ def test_workbook_sheets():
     wb.save(buf)
     rows = list(tabular.iter_rows(buf.getvalue(), "名录.xlsx", skip_sheets=["填写说明"]))
     assert rows == [(1, ROWS[0]), (2, ROWS[1])]
+
+
+def test_written_cells_never_run_as_formulas():
+    buf = io.StringIO()
+    tabular.SafeCsvWriter(buf, lineterminator="\n").writerow(["=1+1", "+cmd", "-12.50", "@SUM(A1)", "正常", 5, "\tx"])
+    assert next(iter(__import__("csv").reader(io.StringIO(buf.getvalue())))) == [
+        "'=1+1", "'+cmd", "-12.50", "'@SUM(A1)", "正常", "5", "'\tx"]
+    for write_only in (False, True):
+        wb = openpyxl.Workbook(write_only=write_only)
+        ws = wb.create_sheet("x") if write_only else wb.active
+        ws.append(tabular.xlsx_cells(ws, ["=HYPERLINK(\"http://x\")", 3, "a\x01b", None]))
+        out = io.BytesIO()
+        wb.save(out)
+        sheet = openpyxl.load_workbook(io.BytesIO(out.getvalue())).worksheets[0]
+        first = sheet["A1"]
+        assert first.data_type == "s" and first.value == "=HYPERLINK(\"http://x\")"
+        assert sheet["B1"].value == 3 and sheet["C1"].value == "ab"

@@ -71,3 +71,15 @@ def test_atom_feed_lists_new_publications_and_corrections(client, pubs):
     assert any(link.endswith(reverse("portal:result", args=[pubs[1].pk])) for link in links)
     summary = entries[0].find(f"{ATOM}summary").text
     assert "更正原因：处理情况补充" in summary
+
+
+def test_a_formula_typed_into_a_name_stays_text_in_the_open_data(client, inspections, county_user):
+    """CSV injection: a cell beginning with = + - @ is written with a leading apostrophe (shown as text)."""
+    from spotcheck.directory.models import Institution
+
+    formula = '=HYPERLINK("http://example.invalid","点我")'
+    Institution.objects.filter(pk=inspections[0].institution_id).update(name=formula)
+    actions.publish(county_user, inspections[0])
+    rows = list(csv.reader(io.StringIO(text(client.get(reverse("portal:results-csv"))))))
+    cells = [c for r in rows[1:] for c in r]
+    assert "'" + formula in cells and formula not in cells
