@@ -193,6 +193,8 @@ SPECTACULAR_SETTINGS = {
         "RectificationStatusEnum": "spotcheck.inspections.models.RectificationStatus",
         "EvidenceKindEnum": "spotcheck.inspections.models.EvidenceKind",
         "TreatmentEnum": "spotcheck.inspections.models.Treatment",
+        "ChecklistOutcomeEnum": "spotcheck.inspections.models.ChecklistOutcome",
+        "ObjectionOutcomeEnum": ["keep", "correct", "withdraw"],
     },
 }
 
