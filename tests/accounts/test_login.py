@@ -49,3 +49,15 @@ def test_token_rotation_is_audited(client):
     r = client.post(reverse("api-token"))
     assert r.status_code == 200 and r.context["token"].key
     assert AuditEvent.objects.filter(action="api_token.rotate", actor=u).exists()
+
+
+def test_the_admin_site_never_lists_api_tokens(client, db):
+    from tests import factories as fx
+
+    root = fx.user("t-root-admin", Role.ADMIN, "")
+    root.is_superuser = root.is_staff = True
+    root.save()
+    client.force_login(root)
+    index = client.get("/django-admin/").content.decode()
+    assert "authtoken" not in index and "令牌" not in index
+    assert client.get("/django-admin/authtoken/tokenproxy/").status_code == 404

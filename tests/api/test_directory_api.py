@@ -485,3 +485,20 @@ def test_docs_page_loads_without_external_urls(client, county_user):
         served = client.get(asset)
         assert served.status_code == 200, asset
         served.close()
+
+
+def test_the_api_is_throttled_per_account(county_user, monkeypatch):
+    """Throttling is active (issue 13 §4): past the rate the API answers 429, per account (anonymous
+    clients reach only the public publications API, which has the portal's own per-address limit)."""
+    from django.core.cache import cache
+    from rest_framework.test import APIClient
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "2/min", "user": "3/min"})
+    cache.clear()
+    try:
+        api = APIClient()
+        api.force_authenticate(county_user)
+        assert [api.get("/api/institutions/").status_code for _ in range(4)] == [200, 200, 200, 429]
+    finally:
+        cache.clear()
