@@ -26,6 +26,10 @@ class UnreadableFile(Exception):
     """The file cannot be read as a table (type, encoding, a broken workbook); ``str`` is Chinese."""
 
 
+def _too_long(max_rows: int) -> UnreadableFile:
+    return UnreadableFile(f"文件超过 {max_rows} 行（空行也计算在内）的上限，请删除多余的空行或拆分后分批导入")
+
+
 def csv_encoding(head: bytes) -> str:
     """``utf-8-sig`` when ``head`` (the start of the file) is UTF-8, else ``gb18030``."""
     try:
@@ -53,7 +57,7 @@ def _stream(data: bytes | IO[bytes]) -> IO[bytes]:
     return io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
 
 
-def iter_csv(data: bytes | str | IO[bytes]) -> Iterator[Row]:
+def iter_csv(data: bytes | str | IO[bytes], max_rows: int | None = None) -> Iterator[Row]:
     """Non-blank rows of a CSV file (cells are ``str``). Bytes are decoded whole (UTF-8 is tried on all of
     them, then GB18030); an open file is streamed, its encoding chosen from its first megabyte."""
     if isinstance(data, bytes | bytearray):
@@ -69,6 +73,8 @@ def iter_csv(data: bytes | str | IO[bytes]) -> Iterator[Row]:
     number = 0
     try:
         for number, cells in enumerate(csv.reader(text), start=1):
+            if max_rows is not None and number > max_rows:
+                raise _too_long(max_rows)
             if not _blank(cells):
                 yield number, cells
     except UnicodeDecodeError:
@@ -81,10 +87,11 @@ def iter_csv(data: bytes | str | IO[bytes]) -> Iterator[Row]:
 
 
 def iter_xlsx(data: bytes | IO[bytes], sheet: str | None = None, skip_sheets: Iterable[str] = (),
-              progress: Callable[[int], None] | None = None) -> Iterator[Row]:
+              progress: Callable[[int], None] | None = None, max_rows: int | None = None) -> Iterator[Row]:
     """Non-blank rows of sheet ``sheet`` (else the first sheet not in ``skip_sheets``) of a workbook.
 
-    ``progress(row_number)`` is called every 50,000 rows read."""
+    ``progress(row_number)`` is called every 50,000 rows read; past ``max_rows`` rows (blank ones
+    included) reading stops with :class:`UnreadableFile`."""
     from openpyxl import load_workbook
 
     try:
@@ -95,6 +102,8 @@ def iter_xlsx(data: bytes | IO[bytes], sheet: str | None = None, skip_sheets: It
         names = [n for n in wb.sheetnames if n not in set(skip_sheets)] or wb.sheetnames
         ws = wb[sheet if sheet in wb.sheetnames else names[0]]
         for number, cells in enumerate(ws.iter_rows(values_only=True), start=1):
+            if max_rows is not None and number > max_rows:
+                raise _too_long(max_rows)
             if progress is not None and number % 50_000 == 0:
                 progress(number)
             if not _blank(cells):
@@ -103,13 +112,13 @@ def iter_xlsx(data: bytes | IO[bytes], sheet: str | None = None, skip_sheets: It
         wb.close()
 
 
-def iter_rows(data: bytes | IO[bytes], filename: str, **xlsx: Any) -> Iterator[Row]:
+def iter_rows(data: bytes | IO[bytes], filename: str, max_rows: int | None = None, **xlsx: Any) -> Iterator[Row]:
     """Rows of an uploaded ``.csv`` or ``.xlsx`` (by the file name); other types are refused."""
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
-        return iter_csv(data)
+        return iter_csv(data, max_rows=max_rows)
     if suffix == ".xlsx":
-        return iter_xlsx(data, **xlsx)
+        return iter_xlsx(data, max_rows=max_rows, **xlsx)
     raise UnreadableFile("只支持 .xlsx 和 .csv 文件（.xls 请在 Excel/WPS 中另存为 .xlsx）")
 
 

@@ -511,22 +511,26 @@ class Table:
     csv: bool = False
 
 
-def read_table(data: bytes, filename: str, sheet: str | None = None, progress: Progress | None = None) -> Table:
+def read_table(data: bytes, filename: str, sheet: str | None = None, progress: Progress | None = None,
+               header_ok: Callable[[list[str]], bool] | None = None) -> Table:
     """The header row and the non-blank data rows of an .xlsx (sheet ``sheet`` or the first sheet
     other than 填写说明) or .csv file (``spotcheck.base.tabular``). ``progress`` hears every few
-    thousand rows read (.xlsx)."""
+    thousand rows read (.xlsx). When ``header_ok(headers)`` is false the rows are not read at all (a
+    file whose header already shows it cannot be imported fails at once). More than
+    ``SPOTCHECK_IMPORT_MAX_ROWS`` rows (blank ones included) is an ``ImportFileError``."""
 
     def reading(number: int) -> None:
         if progress is not None:
             progress(0, 0, f"正在读取文件：已读取 {number} 行")
 
     try:
-        rows = tabular.iter_rows(data, filename, sheet=sheet, skip_sheets=[INSTRUCTIONS_SHEET], progress=reading)
+        rows = tabular.iter_rows(data, filename, max_rows=settings.SPOTCHECK_IMPORT_MAX_ROWS, sheet=sheet,
+                                 skip_sheets=[INSTRUCTIONS_SHEET], progress=reading)
         first = next(rows, None)
-        body = list(rows)
+        headers = ["" if h is None else str(h) for h in first[1]] if first else []
+        body = [] if header_ok is not None and not header_ok(headers) else list(rows)
     except tabular.UnreadableFile as exc:
         raise ImportFileError(str(exc)) from None
-    headers = ["" if h is None else str(h) for h in first[1]] if first else []
     return Table(headers, body, csv=filename.lower().endswith(".csv"))
 
 
@@ -666,6 +670,7 @@ class _Importer:
 
     def __init__(self, spec: Spec, actor: Any) -> None:
         self.spec, self.actor = spec, actor
+        self.present: list[tuple[int, Column]] | None = None  # header index → column (check_header)
         self.errors: list[RowError] = []
         #: (row number, field) of every change to an editable draw-relevant field (needs a reason).
         self.draw_changes: list[tuple[int, str]] = []
@@ -711,12 +716,12 @@ class _Importer:
         return True
 
     # -- the generic pass ---------------------------------------------------------------------
-    def parse(self, table: Table) -> list[_Row] | None:
-        """Map the header, parse every cell, reject duplicate keys; ``None`` for a bad header."""
+    def check_header(self, headers: list[str]) -> bool:
+        """Map the header row to columns (errors: unknown, repeated or missing required columns)."""
         by_header = {c.header: c for c in self.spec.columns}
         present: list[tuple[int, Column]] = []
         seen_headers: set[str] = set()
-        for index, raw in enumerate(table.headers):
+        for index, raw in enumerate(headers):
             header = raw.strip()
             if not header:
                 continue
@@ -730,8 +735,17 @@ class _Importer:
         for col in self.spec.columns:
             if col.required and col.header not in seen_headers:
                 self.errors.append(RowError(1, col.header, "缺少必填列"))
+        self.present = present
+        return not self.errors
+
+    def parse(self, table: Table) -> list[_Row] | None:
+        """Map the header (unless :meth:`check_header` did), parse every cell, reject duplicate keys;
+        ``None`` for a bad header."""
+        if self.present is None:
+            self.check_header(table.headers)
         if self.errors:
             return None
+        present = self.present or []
         rows: list[_Row] = []
         first_row: dict[tuple[Any, ...], int] = {}
         for number, cells in table.rows:
@@ -917,13 +931,13 @@ def import_file(
     require(actor, "change")
     result = ImportResult(kind)
     with translation.override(settings.LANGUAGE_CODE):
+        importer = _IMPORTERS[kind](spec, actor)
         try:
-            table = read_table(data, filename, spec.sheet, progress)
+            table = read_table(data, filename, spec.sheet, progress, header_ok=importer.check_header)
         except ImportFileError as exc:
             result.errors.append(RowError(0, "", str(exc)))
             return result
         result.rows = total = len(table.rows)
-        importer = _IMPORTERS[kind](spec, actor)
         rows = importer.parse(table)
         plan = _Plan()
         if rows is not None:

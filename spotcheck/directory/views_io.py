@@ -127,6 +127,9 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
             context["error"] = "请选择要导入的文件"
         elif suffix not in (".xlsx", ".csv"):
             context["error"] = "只支持 .xlsx 和 .csv 文件（.xls 请在 Excel/WPS 中另存为 .xlsx）"
+        elif upload.size > settings.SPOTCHECK_IMPORT_MAX_BYTES:
+            context["error"] = (f"文件过大（{upload.size // (1024 * 1024)} MB），"
+                                f"单个文件不能超过 {settings.SPOTCHECK_IMPORT_MAX_BYTES // (1024 * 1024)} MB，请拆分后分批导入")
         else:
             folder = Path(settings.MEDIA_ROOT) / "imports"
             folder.mkdir(parents=True, exist_ok=True)

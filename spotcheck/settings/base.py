@@ -150,6 +150,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 SPOTCHECK_JOB_STALE_SECONDS = int(os.environ.get("SPOTCHECK_JOB_STALE_SECONDS", "600"))
 #: Output files of background jobs (exports) are kept this many days, then removed by the worker.
 SPOTCHECK_JOB_FILES_KEEP_DAYS = int(os.environ.get("SPOTCHECK_JOB_FILES_KEEP_DAYS", "7"))
+#: Imports: at most this many rows (blank rows included) and this many bytes per file.
+SPOTCHECK_IMPORT_MAX_ROWS = int(os.environ.get("SPOTCHECK_IMPORT_MAX_ROWS", "200000"))
+SPOTCHECK_IMPORT_MAX_BYTES = int(os.environ.get("SPOTCHECK_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 #: An export of more rows than this runs as a background job with progress (smaller ones download at once).
 SPOTCHECK_EXPORT_INLINE_ROWS = int(os.environ.get("SPOTCHECK_EXPORT_INLINE_ROWS", "5000"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

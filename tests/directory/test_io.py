@@ -409,3 +409,31 @@ def test_import_regions_csv_all_or_nothing(tmp_path, db):
         call_command("import_data", "regions", str(path), stderr=err)
     assert "第 4 行" in err.getvalue()
     assert not Region.objects.filter(code__startswith="12").exists()
+
+
+def test_a_bad_header_fails_before_the_rows_are_read(county_user, monkeypatch):
+    """Issue 13 §5: a header that lacks required columns is reported without reading the million rows below."""
+    from spotcheck.base import tabular
+
+    read = []
+    original = tabular.iter_csv
+
+    def counting(data, max_rows=None):
+        for row in original(data, max_rows=max_rows):
+            read.append(row[0])
+            yield row
+
+    monkeypatch.setattr(tabular, "iter_csv", counting)
+    data = ("机构名称,备注\r\n" + "x,y\r\n" * 50_000).encode()
+    result = io.import_file("institutions", data, "名录.csv", actor=county_user)
+    assert not result.ok and any(e.message == "缺少必填列" and e.row == 1 for e in result.errors)
+    assert read == [1]  # only the header row was read
+
+
+def test_too_many_rows_blank_ones_included_are_refused(county_user, settings):
+    settings.SPOTCHECK_IMPORT_MAX_ROWS = 100
+    headers = INST_HEADERS
+    data = xlsx(headers, [[r.get(h) for h in headers] for r in [inst_row(1)]] + [[None] * len(headers)] * 150)
+    result = io.import_file("institutions", data, "名录.xlsx", actor=county_user)
+    assert not result.ok and "超过 100 行" in result.errors[0].message
+    assert not Institution.objects.filter(name="导入医院1").exists()

@@ -190,3 +190,10 @@ def test_an_unmasked_export_is_not_served_once_its_owner_may_no_longer_see_perso
     county_user.role = Role.AUDITOR  # may export, sees personal data masked only
     county_user.save()
     assert client_for(county_user).get(response["Location"], {"download": "file"}).status_code == 404
+
+
+def test_an_oversized_import_file_is_refused_before_a_job_starts(client_for, county_user, settings):
+    settings.SPOTCHECK_IMPORT_MAX_BYTES = 1024
+    response = upload(client_for(county_user), inst_file([inst_row(1)]))
+    assert response.status_code == 400 and "文件过大" in response.content.decode()
+    assert not Job.objects.exists() and imports_folder() == []
