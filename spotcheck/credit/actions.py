@@ -8,12 +8,12 @@ Chinese message) or ``PermissionDenied``; nothing is half-written.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
@@ -21,6 +21,7 @@ from spotcheck import policy
 from spotcheck.accounts.models import User
 from spotcheck.audit.actions import Pending, record, record_many
 from spotcheck.audit.guard import check_rows
+from spotcheck.base import uploads
 from spotcheck.base.actions import ActionRefused, action, actor_name, atomic_action, user_of
 from spotcheck.base.roles import Role
 from spotcheck.base.scope import require
@@ -73,15 +74,19 @@ def _require_owner_or_staff(actor: Any, subject: CreditSubject) -> None:
     _require_staff(actor, subject)
 
 
-def _store_file(upload: Any) -> tuple[Any, str, str]:
-    """(file, original name, sha256) of an uploaded file (``None`` → empty)."""
+def _store_file(upload: Any) -> tuple[Any, str, str, str]:
+    """(file, original name, sha256, name to store it under) of an uploaded attachment (``None`` → empty).
+
+    The shared upload check (``base.uploads``): images or PDF by content, at most
+    ``SPOTCHECK_CREDIT_ATTACHMENT_MAX_MB``; otherwise ``ActionRefused`` on the ``evidence`` field."""
     if not upload:
-        return None, "", ""
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return upload, str(getattr(upload, "name", ""))[:200], digest.hexdigest()
+        return None, "", "", ""
+    try:
+        limit = settings.SPOTCHECK_CREDIT_ATTACHMENT_MAX_MB * 1024 * 1024
+        checked = uploads.check(upload, uploads.DOCUMENT_TYPES, limit)
+    except uploads.UploadRejected as exc:
+        raise ActionRefused(str(exc), field="evidence") from None
+    return upload, str(getattr(upload, "name", ""))[:200], checked.sha256, checked.stored_name
 
 
 def _record_dict(r: CreditRecord) -> dict[str, Any]:
@@ -238,7 +243,7 @@ def add_record(actor: Any, subject: CreditSubject, *, record_type: str, title: s
         raise ActionRefused("有效期至不能早于记入日期", "valid_until")
     if source == RecordSource.SHARED and not provider.strip():
         raise ActionRefused("其他部门共享的信息须填写信息提供单位", "provider")
-    file, file_name, sha = _store_file(evidence)
+    file, file_name, sha, stored = _store_file(evidence)
     with atomic_action():
         rec = CreditRecord(
             subject=subject, kind=kind_of(record_type), record_type=record_type, severity=severity,
@@ -249,7 +254,7 @@ def add_record(actor: Any, subject: CreditSubject, *, record_type: str, title: s
             entered_by=user_of(actor), entered_by_name=actor_name(actor),
         )
         if file is not None:
-            rec.evidence.save(file_name or "evidence", file, save=False)
+            rec.evidence.save(stored, file, save=False)
         rec.save()
         record(actor, "credit.record.create", rec, after=_record_dict(rec))
     return rec
@@ -587,13 +592,13 @@ def file_objection(actor: Any, rec: CreditRecord, reason: str, evidence: Any = N
         raise ActionRefused("该信用信息已更正或撤销，不能再提出异议", "record")
     if rec.objections.filter(status=ObjectionStatus.OPEN).exists():
         raise ActionRefused("该信用信息已有待处理的异议", "record")
-    file, file_name, sha = _store_file(evidence)
+    file, file_name, sha, stored = _store_file(evidence)
     due, _warnings = due_date(_today(), int(policy.get("credit.objection_deadline_workdays")))
     with atomic_action():
         obj = Objection(subject=subject, record=rec, reason=reason.strip(), filed_by=actor, due_date=due,
                         evidence_name=file_name, evidence_sha256=sha)
         if file is not None:
-            obj.evidence.save(file_name or "evidence", file, save=False)
+            obj.evidence.save(stored, file, save=False)
         obj.save()
         record(actor, "credit.objection.file", obj, after={"record": rec.pk, "due_date": due,
                                                            "evidence_sha256": sha})
@@ -689,13 +694,13 @@ def apply_repair(actor: Any, rec: CreditRecord, rectification: str, evidence: An
     problems = repair_blockers(rec)
     if problems:
         raise ActionRefused("不能申请信用修复：" + "；".join(problems), "record")
-    file, file_name, sha = _store_file(evidence)
+    file, file_name, sha, stored = _store_file(evidence)
     due, _ = due_date(_today(), int(policy.get("credit.repair_review_workdays")))
     with atomic_action():
         app = RepairApplication(subject=subject, record=rec, rectification=rectification.strip(), applied_by=actor,
                                 due_date=due, evidence_name=file_name, evidence_sha256=sha)
         if file is not None:
-            app.evidence.save(file_name or "evidence", file, save=False)
+            app.evidence.save(stored, file, save=False)
         app.save()
         record(actor, "credit.repair.apply", app, after={"record": rec.pk, "due_date": due, "evidence_sha256": sha})
     return app

@@ -6,7 +6,9 @@ only its own file; anything else is a 404. ``public_list`` needs no login and sh
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -293,7 +295,12 @@ def evidence(request: HttpRequest, what: str, pk: int) -> HttpResponse:
     row = get_object_or_404(model.objects.restrict(request.user), pk=pk)
     if not row.evidence:
         raise Http404("没有证明材料")
-    return FileResponse(row.evidence.open("rb"), as_attachment=True, filename=row.evidence_name or "evidence")
+    # the type of the stored file (checked by content when it was uploaded), never one guessed from the
+    # name the client gave it; the download keeps that name with the real extension
+    content_type = mimetypes.guess_type(row.evidence.name)[0] or "application/octet-stream"
+    stem = Path(row.evidence_name or "证明材料").stem
+    return FileResponse(row.evidence.open("rb"), as_attachment=True, content_type=content_type,
+                        filename=stem + Path(row.evidence.name).suffix)
 
 
 # --------------------------------------------------------------------------------------------

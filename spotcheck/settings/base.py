@@ -150,6 +150,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 SPOTCHECK_JOB_STALE_SECONDS = int(os.environ.get("SPOTCHECK_JOB_STALE_SECONDS", "600"))
 #: Output files of background jobs (exports) are kept this many days, then removed by the worker.
 SPOTCHECK_JOB_FILES_KEEP_DAYS = int(os.environ.get("SPOTCHECK_JOB_FILES_KEEP_DAYS", "7"))
+#: Credit attachments (证明材料 of records, objections, repair applications): images or PDF up to this size.
+SPOTCHECK_CREDIT_ATTACHMENT_MAX_MB = int(os.environ.get("SPOTCHECK_CREDIT_ATTACHMENT_MAX_MB", "20"))
 #: Imports: at most this many rows (blank rows included) and this many bytes per file.
 SPOTCHECK_IMPORT_MAX_ROWS = int(os.environ.get("SPOTCHECK_IMPORT_MAX_ROWS", "200000"))
 SPOTCHECK_IMPORT_MAX_BYTES = int(os.environ.get("SPOTCHECK_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))

@@ -98,3 +98,33 @@ def test_rejected_repair(subject, county_user):
                                 reason="整改材料不全")
     old.refresh_from_db()
     assert app.status == RepairStatus.REJECTED and old.repaired_on is None
+
+
+def test_attachments_pass_the_shared_upload_check(subject, county_user, settings):
+    """Issue 13 §5: an .html file or an oversized one is refused as a credit attachment; an accepted one is
+    stored under its digest with the extension of its real type, never under the client's name."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    rec = old_record(subject, county_user)
+    page = SimpleUploadedFile("证明.html", b"<html><script>alert(1)</script></html>", content_type="application/pdf")
+    with pytest.raises(actions.ActionRefused) as refused:
+        actions.file_objection(county_user, rec, "金额有误", evidence=page)
+    assert refused.value.field == "evidence" and "不允许上传" in refused.value.message
+    settings.SPOTCHECK_CREDIT_ATTACHMENT_MAX_MB = 1
+    big = SimpleUploadedFile("大文件.pdf", f.PDF + b"0" * (1024 * 1024), content_type="application/pdf")
+    with pytest.raises(actions.ActionRefused, match="超过大小上限 1 MB"):
+        actions.file_objection(county_user, rec, "金额有误", evidence=big)
+    assert not rec.objections.exists()
+    obj = actions.file_objection(county_user, rec, "金额有误", evidence=f.upload(f.PDF, "../../证明.html"))
+    assert obj.evidence_name == "证明.html"  # shown as the client named it, never used as a path or a type
+    assert obj.evidence.name.endswith(".pdf") and "证明" not in obj.evidence.name and ".." not in obj.evidence.name
+
+
+def test_an_attachment_is_served_with_its_real_type(subject, county_user, client_for):
+    from django.urls import reverse
+
+    rec = old_record(subject, county_user)
+    obj = actions.file_objection(county_user, rec, "金额有误", evidence=f.upload(f.PDF, "证明.html"))
+    response = client_for(county_user).get(reverse("credit:evidence", args=["objection", obj.pk]))
+    assert response["Content-Type"] == "application/pdf" and "attachment" in response["Content-Disposition"]
+    assert ".pdf" in response["Content-Disposition"] and ".html" not in response["Content-Disposition"]

@@ -1,10 +1,10 @@
-"""Type recognition of evidence files by their first bytes (inspections.evidence.sniff)."""
+"""Type recognition of uploaded files by their first bytes (base.uploads.sniff)."""
 
 from __future__ import annotations
 
 import pytest
 
-from spotcheck.inspections import evidence
+from spotcheck.base import uploads as evidence
 from tests.factories import JPEG, MP4, PDF, PNG
 
 
@@ -29,6 +29,9 @@ def test_sniff(head, expected):
 
 @pytest.mark.django_db
 def test_kind_families_and_limits():
-    assert evidence.max_bytes("video/mp4") == 300 * 1024 * 1024
-    assert evidence.max_bytes("image/jpeg") == evidence.max_bytes("application/pdf") == 20 * 1024 * 1024
+    from spotcheck.inspections import evidence as inspection_evidence
+
+    assert inspection_evidence.max_bytes("video/mp4") == 300 * 1024 * 1024
+    assert inspection_evidence.max_bytes("image/jpeg") == inspection_evidence.max_bytes("application/pdf") \
+        == 20 * 1024 * 1024
     assert evidence.family("application/pdf") == "pdf" and evidence.family("video/quicktime") == "video"
