@@ -31,9 +31,10 @@ def history(django_db_setup, django_db_blocker):  # noqa: ARG001
         try:
             from django.test import override_settings
 
-            from tests.factories import ensure_migration_rows
+            from tests.factories import audit_baseline, ensure_migration_rows
 
             ensure_migration_rows()  # an earlier transactional test on this worker may have flushed them
+            audit_baseline()  # and their baseline events, which the migration records on a real install
 
             with override_settings(SPOTCHECK_AUDIT_GUARD=True):  # the whole workflow under the tamper guard
                 call_command("demo_data", "--seed", "1", "--institutions", "400", stdout=out, stderr=out)
