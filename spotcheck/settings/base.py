@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "spotcheck.accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "spotcheck.audit.middleware.RequestContextMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -162,6 +163,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True
+#: A signed-in session ends after this long without a request, and this long after sign-in at the most.
+SPOTCHECK_SESSION_IDLE_MINUTES = int(os.environ.get("SPOTCHECK_SESSION_IDLE_MINUTES", "30"))
+SPOTCHECK_SESSION_MAX_HOURS = int(os.environ.get("SPOTCHECK_SESSION_MAX_HOURS", "12"))
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
