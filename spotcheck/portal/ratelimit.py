@@ -20,6 +20,7 @@ from django.views.decorators.http import require_safe
 from rest_framework.throttling import BaseThrottle
 
 from spotcheck import policy
+from spotcheck.base.http import client_ip
 
 POLICY_KEY = "portal:rl:limit"
 
@@ -30,21 +31,6 @@ def limit_per_minute() -> int:
         value = int(policy.get("portal.rate_limit_per_minute"))
         cache.set(POLICY_KEY, value, 30)
     return int(value)
-
-
-def client_ip(request: Any) -> str:
-    """The visitor's address: ``REMOTE_ADDR``, or behind a trusted proxy (setting
-    ``SPOTCHECK_TRUSTED_PROXIES``) the right-most ``X-Forwarded-For`` hop that is not a trusted proxy."""
-    from django.conf import settings
-
-    remote = str(request.META.get("REMOTE_ADDR") or "unknown")
-    trusted = set(getattr(settings, "SPOTCHECK_TRUSTED_PROXIES", ()) or ())
-    if remote in trusted:
-        hops = [h.strip() for h in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",") if h.strip()]
-        for hop in reversed(hops):
-            if hop not in trusted:
-                return hop
-    return remote
 
 
 def hit(request: Any) -> tuple[bool, int]:

@@ -125,7 +125,10 @@ LOGOUT_REDIRECT_URL = "login"
 # Login lockout (django-axes): lock a username+IP after 5 failures for 30 minutes.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.5
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A user name is locked after repeated failures from any address, and an address after repeated failures
+# across user names (password spraying); the address is the client's behind SPOTCHECK_TRUSTED_PROXIES.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "spotcheck.base.http.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 

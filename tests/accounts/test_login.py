@@ -61,3 +61,37 @@ def test_the_admin_site_never_lists_api_tokens(client, db):
     index = client.get("/django-admin/").content.decode()
     assert "authtoken" not in index and "令牌" not in index
     assert client.get("/django-admin/authtoken/tokenproxy/").status_code == 404
+
+
+def _fail(client, username, ip, forwarded=""):
+    extra = {"REMOTE_ADDR": ip} | ({"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {})
+    return client.post(reverse("login"), {"username": username, "password": "wrong-password"}, **extra)
+
+
+def _signs_in(client, username, ip, forwarded=""):
+    extra = {"REMOTE_ADDR": ip} | ({"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {})
+    client.post(reverse("login"), {"username": username, "password": f.PASSWORD}, **extra)
+    signed_in = client.get(reverse("home"), **extra).wsgi_request.user.is_authenticated
+    client.logout()
+    return signed_in
+
+
+@pytest.mark.django_db
+def test_an_account_is_locked_whatever_the_address(client):
+    """Issue 13 §3: failures from changing addresses still lock the user name."""
+    f.user("lock-any", Role.COUNTY_STAFF)
+    for n in range(5):
+        _fail(client, "lock-any", f"10.0.1.{n}")
+    assert not _signs_in(client, "lock-any", "10.0.9.9")
+
+
+@pytest.mark.django_db
+def test_an_address_spraying_many_accounts_is_locked_and_others_are_not(client, settings):
+    """One address trying many user names is locked; behind the trusted proxy the address is the client's,
+    so the office's other visitors (same proxy) still sign in."""
+    settings.SPOTCHECK_TRUSTED_PROXIES = ["127.0.0.1"]
+    f.user("colleague", Role.COUNTY_STAFF)
+    for n in range(5):
+        _fail(client, f"nobody-{n}", "127.0.0.1", forwarded="203.0.113.66")
+    assert not _signs_in(client, "colleague", "127.0.0.1", forwarded="203.0.113.66")  # the sprayer's address
+    assert _signs_in(client, "colleague", "127.0.0.1", forwarded="203.0.113.7")  # someone else behind the proxy

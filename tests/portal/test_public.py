@@ -205,7 +205,7 @@ def test_search_filters_and_pagination(client, inspections, county_user):
 
 
 def test_rate_limit_sees_the_visitor_behind_a_trusted_proxy(rf, settings):
-    from spotcheck.portal.ratelimit import client_ip
+    from spotcheck.base.http import client_ip
 
     request = rf.get("/portal/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.5")
     assert client_ip(request) == "127.0.0.1"  # no trusted proxy configured: the header is ignored
