@@ -65,3 +65,19 @@ class User(AbstractUser):
         if prefix is None:
             return True
         return bool(region_code) and str(region_code).startswith(prefix)
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's last passwords (``passwords.PasswordHistoryValidator``); never shown."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", verbose_name="用户")
+    password = models.CharField("密码摘要", max_length=128)
+    created_at = models.DateTimeField("设置时间", auto_now_add=True)
+
+    class Meta:
+        ordering = ["user_id", "-created_at", "-id"]
+        verbose_name = "历史密码"
+        verbose_name_plural = "历史密码"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d}"

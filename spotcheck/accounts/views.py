@@ -12,6 +12,7 @@ from rest_framework.authtoken.models import Token
 from spotcheck.base.transactions import atomic_action
 
 from . import actions
+from .models import User
 
 
 @login_required
@@ -31,6 +32,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form: Any) -> HttpResponse:
         with atomic_action():
             response = super().form_valid(form)
-            actions.record_user_saved(self.request.user, [self.request.user], "accounts.user.password",
-                                      "本人修改密码")
+            user = User.objects.get(pk=self.request.user.pk)  # the row itself, not the request's lazy proxy
+            actions.record_user_saved(user, [user], "accounts.user.password", "本人修改密码")
         return response

@@ -117,6 +117,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "spotcheck.accounts.passwords.CharacterClassesValidator",
+     "OPTIONS": {"min_classes": int(os.environ.get("SPOTCHECK_PASSWORD_MIN_CLASSES", "3"))}},
+    {"NAME": "spotcheck.accounts.passwords.UsernameNotInPasswordValidator"},
+    {"NAME": "spotcheck.accounts.passwords.PasswordHistoryValidator",
+     "OPTIONS": {"keep": int(os.environ.get("SPOTCHECK_PASSWORD_HISTORY", "5"))}},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -95,3 +95,33 @@ def test_an_address_spraying_many_accounts_is_locked_and_others_are_not(client, 
         _fail(client, f"nobody-{n}", "127.0.0.1", forwarded="203.0.113.66")
     assert not _signs_in(client, "colleague", "127.0.0.1", forwarded="203.0.113.66")  # the sprayer's address
     assert _signs_in(client, "colleague", "127.0.0.1", forwarded="203.0.113.7")  # someone else behind the proxy
+
+
+@pytest.mark.django_db
+def test_password_policy_classes_username_and_history(client):
+    """Issue 13 §3: 3 of 4 character classes, not the user name, none of the last 5 again (Chinese messages)."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from spotcheck.accounts.models import User
+
+    user = f.user("wang.fang", Role.COUNTY_STAFF)
+    for weak, message in (("lowercaseonly-x", "3 种"), ("Xwang.fang-2026", "用户名")):
+        with pytest.raises(ValidationError) as refused:
+            validate_password(weak, user)
+        assert message in " ".join(refused.value.messages)
+    client.force_login(user)
+    old = f.PASSWORD
+    for n in range(6):
+        new = f"Spot-check-{n}x"
+        r = client.post(reverse("password_change"), {"old_password": old, "new_password1": new, "new_password2": new})
+        assert r.status_code == 302, r.content.decode()[:500]
+        old = new
+        client.force_login(User.objects.get(pk=user.pk))
+    for reused in ("Spot-check-5x", "Spot-check-2x"):  # the current one and one of the last five
+        r = client.post(reverse("password_change"),
+                        {"old_password": old, "new_password1": reused, "new_password2": reused})
+        assert r.status_code == 200 and "最近 5 次用过的密码" in r.content.decode()
+    r = client.post(reverse("password_change"),
+                    {"old_password": old, "new_password1": "Spot-check-0x", "new_password2": "Spot-check-0x"})
+    assert r.status_code == 302  # six changes ago: may be used again
