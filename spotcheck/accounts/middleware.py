@@ -19,6 +19,12 @@ from django.http import HttpRequest, HttpResponse
 SEEN, SIGNED_IN = "sc_seen", "sc_signed_in"
 
 
+def stamp_sign_in(sender: object, request: HttpRequest | None = None, **kwargs: object) -> None:
+    """``user_logged_in`` receiver: the session's sign-in and last-seen times (saved with the login)."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SEEN] = request.session[SIGNED_IN] = time.time()
+
+
 class SessionTimeoutMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
