@@ -11,7 +11,7 @@ def client_ip(request: Any) -> str:
     """The visitor's address: ``REMOTE_ADDR``, or behind a trusted proxy (setting
     ``SPOTCHECK_TRUSTED_PROXIES``) the right-most ``X-Forwarded-For`` hop that is not a trusted proxy.
     Used by the portal's rate limit and by the sign-in lockout (django-axes)."""
-    remote = str(request.META.get("REMOTE_ADDR") or "unknown")
+    remote = str(request.META.get("REMOTE_ADDR") or "")  # "" when unknown (stored as no address)
     trusted = set(getattr(settings, "SPOTCHECK_TRUSTED_PROXIES", ()) or ())
     if remote in trusted:
         hops = [h.strip() for h in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",") if h.strip()]
