@@ -307,3 +307,15 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+def run_step(script: str, *args: str) -> dict[str, Any]:
+    """Run ``script --step …`` in a subprocess (fresh memory figures); its last stdout line is the JSON result."""
+    import json
+
+    proc = subprocess.run([sys.executable, script, "--step", *args], capture_output=True, text=True)
+    if proc.returncode:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise SystemExit(f"step {args[0]} failed (exit {proc.returncode})")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result

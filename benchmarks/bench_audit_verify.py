@@ -35,8 +35,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -239,13 +237,7 @@ def step_detect(db: str) -> dict[str, Any]:
 
 
 def run_step(*args: str) -> dict[str, Any]:
-    """Run this script as ``--step …`` in a subprocess; its last stdout line is the JSON result."""
-    proc = subprocess.run([sys.executable, __file__, "--step", *args], capture_output=True, text=True)
-    if proc.returncode:
-        sys.stderr.write(proc.stdout + proc.stderr)
-        raise SystemExit(f"step {args[0]} failed (exit {proc.returncode})")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    return _setup.run_step(__file__, *args)
 
 
 # --------------------------------------------------------------------------------------------

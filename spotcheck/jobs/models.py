@@ -1,4 +1,5 @@
-"""A ``Job`` row tracks one piece of background work (an import) so its progress survives a reload.
+"""A ``Job`` row tracks one piece of background work (an import, a large export, a screening import or run)
+so its progress survives a reload.
 
 The work itself is a task of Django's task framework (``jobs.tasks.run_job``, queued in the database
 and run by ``spotcheck worker``); ``Job.task_id`` names that task. The ``Job`` is what users see: status,

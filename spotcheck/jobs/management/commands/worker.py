@@ -1,10 +1,11 @@
 """``spotcheck worker [--batch] [--interval SECONDS] [--max-tasks N] [--queue-name …]``: the background worker.
 
-Runs the queued jobs (imports) from the database queue: django_tasks_db's ``db_worker`` with every
+Runs the queued jobs (imports, large exports, screening) from the database queue: django_tasks_db's ``db_worker`` with every
 option of it, plus SpotCheck's bookkeeping:
 
 - at start (and every minute while it runs) jobs whose worker died are marked failed
-  (``jobs.actions.reap_stale_jobs``); queued jobs stay queued and are run here;
+  (``jobs.actions.reap_stale_jobs``) and old job files removed (``prune_job_files``); queued jobs stay
+  queued and are run here;
 - a heartbeat every 15 s (``WorkerBeat``), so status pages can say when no worker is running and
   jobs of a live worker are never taken for abandoned; removed when the worker stops in order.
 
