@@ -48,7 +48,9 @@ def _empty_audit_chain() -> None:
 
 @pytest.fixture
 def admin_user(db):
-    return f.user("t-admin", Role.ADMIN, "")
+    """The installation account: a superuser (every permission, whole installation), who still obeys the
+    two-person rules. The separated 系统管理员 / 安全管理员 / 审计管理员 are ``f.user(…, Role.ADMIN)`` etc."""
+    return f.user("t-admin", Role.ADMIN, "", is_superuser=True, is_staff=True)
 
 
 @pytest.fixture

@@ -103,7 +103,8 @@ STRICT_USERS: dict[str, tuple[str, str]] = {
     "county_staff@沁水": (Role.COUNTY_STAFF, SIBLING_COUNTY),
 }
 #: Users who see every area by design (``UNSCOPED_ROLES``): visited for server errors only.
-UNSCOPED_USERS: dict[str, str] = {"admin": Role.ADMIN, "auditor": Role.AUDITOR}
+UNSCOPED_USERS: dict[str, str] = {"admin": Role.ADMIN, "security_admin": Role.SECURITY_ADMIN,
+                                  "audit_admin": Role.AUDIT_ADMIN, "auditor": Role.AUDITOR}
 ANONYMOUS = "anonymous"
 #: Who visits area A's own rows (the "own" visits): a bureau user who can see them.
 OWN_VISITORS = ("county_staff@怀仁",)
@@ -314,7 +315,7 @@ def build_world() -> dict[str, Any]:
     a_subject = credit.ensure_subject(a_actor, a_inst)
     a_record = credit.add_record(a_actor, a_subject, record_type="penalty", severity="minor", title="ZQA-处罚",
                                  occurred_on=old, recorded_on=old)
-    admin_actor = f.user("zq-admin-actor", Role.ADMIN, "")
+    admin_actor = f.user("zq-admin-actor", Role.ADMIN, "", is_superuser=True)
     shared = claim_rows({"a": a_inst, "b": hospitals[2]}, "b")
     shared_batch = screening.import_batch(admin_actor, [source_from_bytes(n, d) for n, d in files_of(shared).items()],
                                           "2023-11")

@@ -1,11 +1,15 @@
-"""The Django admin never lists API tokens (the token is the secret itself; issue 13).
+"""The Django admin never shows or makes API tokens or second factors (issue 13).
 
-DRF's authtoken app registers its token admin when the admin site discovers it; importing that
-module here first lets us take it off again, whatever the order of INSTALLED_APPS."""
+knox and django-otp register admin pages that would create tokens and authenticators outside the audited
+actions (and list token digests); accounts are managed in 系统管理 → 用户. Importing their admin modules
+here first lets us take the pages off again, whatever the order of INSTALLED_APPS."""
 
 from django.contrib import admin
-from rest_framework.authtoken import admin as _token_admin  # noqa: F401 (registers TokenProxy now)
-from rest_framework.authtoken.models import TokenProxy
+from django_otp.plugins.otp_totp import admin as _totp_admin  # noqa: F401 (registers TOTPDevice now)
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from knox import admin as _knox_admin  # noqa: F401 (registers AuthToken now)
+from knox.models import AuthToken
 
-if admin.site.is_registered(TokenProxy):
-    admin.site.unregister(TokenProxy)
+for _model in (AuthToken, TOTPDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)

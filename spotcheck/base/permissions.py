@@ -2,7 +2,8 @@
 
 Actions: ``view``, ``export``, ``change`` (create/update/import directory data), ``plan`` (item
 lists, plans, tasks), ``draw`` (freeze, commit, reveal, events), ``approve`` (second person on a
-draw step, staffing override), ``audit`` (read the audit log), ``admin`` (settings, users),
+draw step, staffing override), ``audit`` (read the audit log), ``admin`` (settings), ``users`` (user
+accounts and API tokens of others), ``security`` (unlocks, sessions, security events, checkpoints),
 ``inspect`` (record on-site checks, upload evidence), ``review`` (approve an inspection record; never
 one's own), ``publish`` (publish reviewed results and corrections), ``credit`` (credit files, records,
 evaluations, objections, repair), ``self`` (an institution account: its own file and results only).
@@ -15,9 +16,10 @@ from typing import Any
 from .roles import Role
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.ADMIN: frozenset(
-        {"view", "export", "change", "plan", "draw", "approve", "audit", "admin", "inspect", "review", "publish", "credit"}
-    ),
+    # 三权分立: the administrator roles do no business work and none both grants rights and reads the trail.
+    Role.ADMIN: frozenset({"view", "admin", "users"}),
+    Role.SECURITY_ADMIN: frozenset({"security"}),
+    Role.AUDIT_ADMIN: frozenset({"view", "audit"}),
     Role.CITY_ADMIN: frozenset(
         {"view", "export", "change", "plan", "draw", "approve", "inspect", "review", "publish", "credit"}
     ),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from spotcheck.directory.models import InspectorAbsence
@@ -17,9 +16,8 @@ def api_for(db):
     """``api_for(user)``: an API client sending ``Authorization: Token …`` of ``user``."""
 
     def make(user):
-        token, _ = Token.objects.get_or_create(user=user)
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {f.api_token(user)}")
         return client
 
     return make

@@ -17,7 +17,6 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
@@ -70,7 +69,7 @@ def existing_rows(world) -> dict[str, dict]:
 
 
 def test_no_operation_answers_with_a_server_error(world, county_user, in_process_requests):
-    headers = {"Authorization": f"Token {Token.objects.create(user=county_user).key}"}
+    headers = {"Authorization": f"Token {f.api_token(county_user)}"}
     schema = schemathesis.openapi.from_wsgi("/api/schema/", application, headers=headers)
     operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
     assert {op.label for op in operations} >= DIRECTORY_OPERATIONS

@@ -45,7 +45,7 @@ def source():
     # Rows the test harness re-loads after a flush (regions, catalogues) carry no events: give them the
     # same baseline a migrated installation has, so the source itself verifies.
     record_baseline(apps)
-    admin = f.user("t-backup-admin", Role.ADMIN, "")
+    admin = f.user("t-backup-admin", Role.ADMIN, "", is_superuser=True)
     record(None, "accounts.user.create", admin, reason="测试管理员")
     names = {}
     for n in (901, 902):

@@ -8,12 +8,11 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
 from spotcheck.wsgi import application
-from tests.factories import full_run, make_task
+from tests.factories import api_token, full_run, make_task
 
 FUZZ = settings(max_examples=6, deadline=None, derandomize=True, database=None,
                 phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
@@ -32,7 +31,7 @@ def in_process_requests():
 def test_draws_api_never_answers_with_a_server_error(world, staffed, county_user, approver, in_process_requests):
     """As the approver (who holds both ``draw`` and ``approve``), against a revealed draw and random ids."""
     draw = full_run(make_task(world), county_user, approver)
-    headers = {"Authorization": f"Token {Token.objects.create(user=approver).key}"}
+    headers = {"Authorization": f"Token {api_token(approver)}"}
     schema = schemathesis.openapi.from_wsgi("/api/schema/", application, headers=headers)
     operations = [r.ok() for r in schema.get_all_operations() if isinstance(r, Ok)]
     operations = [op for op in operations if op.path.startswith("/api/draws/")]

@@ -8,12 +8,12 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
 from spotcheck.inspections import actions
 from spotcheck.wsgi import application
+from tests.factories import api_token
 
 FUZZ = settings(max_examples=5, deadline=None, derandomize=True, database=None,
                 phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
@@ -33,7 +33,7 @@ def in_process_requests():
 def test_inspections_api_never_answers_with_a_server_error(insp_world, hospital_inspection, in_process_requests):
     staff = insp_world["proposer"]
     actions.notify(staff, hospital_inspection)
-    headers = {"Authorization": f"Token {Token.objects.create(user=staff).key}"}
+    headers = {"Authorization": f"Token {api_token(staff)}"}
     schema = schemathesis.openapi.from_wsgi("/api/schema/", application, headers=headers)
     operations = [r.ok() for r in schema.get_all_operations() if isinstance(r, Ok)]
     operations = [op for op in operations if op.path.startswith(PREFIXES)]
