@@ -102,8 +102,9 @@ STRICT_USERS: dict[str, tuple[str, str]] = {
     "institution@怀仁": (Role.INSTITUTION, A_COUNTY),
     "county_staff@沁水": (Role.COUNTY_STAFF, SIBLING_COUNTY),
 }
-#: Users who see every area by design (``UNSCOPED_ROLES``): visited for server errors only.
-UNSCOPED_USERS: dict[str, str] = {"admin": Role.ADMIN, "security_admin": Role.SECURITY_ADMIN,
+#: Users who see every area by design (``UNSCOPED_ROLES``): visited for server errors only. ``admin`` is the
+#: installation account (a superuser: every permission, so it also serves as the control that ids reach rows).
+UNSCOPED_USERS: dict[str, str] = {"admin": Role.ADMIN, "sysadmin": Role.ADMIN, "security_admin": Role.SECURITY_ADMIN,
                                   "audit_admin": Role.AUDIT_ADMIN, "auditor": Role.AUDITOR}
 ANONYMOUS = "anonymous"
 #: Who visits area A's own rows (the "own" visits): a bureau user who can see them.
@@ -281,6 +282,9 @@ def build_world() -> dict[str, Any]:
                                          status=Job.Status.SUCCEEDED, message="ZQB-导出完成",
                                          result={"name": "ZQX-机构导出.xlsx", "rows": 14})
 
+    # ---- an account of area B (accounts are the administrators' business: every bureau role is refused)
+    w["account"] = staff
+
     # ---- area A: its own directory, a revealed draw with an inspection and a finding, a credit file, a job,
     # and a claims batch shared with area B (its run has a hit in B). These rows fill the parameters of the
     # "own" and "mixed" visits: an area-A page must not list B's rows, and an area-A parent must not open a
@@ -377,7 +381,7 @@ def build_visitors() -> dict[str, Any]:
         else:
             users[label] = f.user(username, role, region)
     for label, role in UNSCOPED_USERS.items():
-        users[label] = f.user(f"zqa-{label}", role, "")
+        users[label] = f.user(f"zqa-{label}", role, "", is_superuser=label == "admin")
     return users
 
 
@@ -613,6 +617,8 @@ PARAMS: dict[str, Param] = {
     "hits/pk": row("hit"),
     # audit
     "seq": row("audit_event", "seq"),
+    # accounts (系统管理 → 用户: only the administrator roles, which are unscoped)
+    "users/pk": row("account"),
     # policy (settings of the whole installation)
     "day": Param(lambda w: [w["holiday"].day.isoformat()], scoped=False),
     "policy/key": choices(_policy_keys),

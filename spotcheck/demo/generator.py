@@ -862,7 +862,10 @@ class DemoAccount:
 #: The only accounts the generator creates (``demo-county-lead`` approves what ``demo-county``
 #: proposes, so the two-person rule can be shown in 阳城).
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
-    DemoAccount("demo-admin", Role.ADMIN, "", "系统管理员", superuser=True),
+    DemoAccount("demo-admin", Role.ADMIN, "", "安装管理员", superuser=True),
+    DemoAccount("demo-sysadmin", Role.ADMIN, "", "系统管理员"),
+    DemoAccount("demo-security", Role.SECURITY_ADMIN, "", "安全管理员"),
+    DemoAccount("demo-audit-admin", Role.AUDIT_ADMIN, "", "审计管理员"),
     DemoAccount("demo-city", Role.CITY_ADMIN, CITY_CODE, "朔州市局管理员"),
     DemoAccount("demo-county", Role.COUNTY_STAFF, "140522", "阳城县医保局业务人员"),
     DemoAccount("demo-county-lead", Role.CITY_ADMIN, "140522", "阳城县医保局负责人"),

@@ -73,6 +73,8 @@ def home(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if user.role == "institution" and not user.is_superuser:
         return redirect("credit:mine")  # an institution account only has its own credit file
+    if not can(user, "view") and can(user, "security"):
+        return redirect("accounts:user-list")  # 安全管理员: no business data, his pages are in 系统管理
     counts = {
         "institutions": Institution.objects.restrict(user).count(),
         "inspectors": Inspector.objects.restrict(user).count(),

@@ -268,6 +268,8 @@ def test_demo_accounts_roles_areas_and_password(client):
         "demo-admin": (Role.ADMIN, ""), "demo-city": (Role.CITY_ADMIN, "140600"),
         "demo-county": (Role.COUNTY_STAFF, "140522"), "demo-county-lead": (Role.CITY_ADMIN, "140522"),
         "demo-inspector": (Role.INSPECTOR, "140522"), "demo-auditor": (Role.AUDITOR, ""),
+        "demo-sysadmin": (Role.ADMIN, ""), "demo-security": (Role.SECURITY_ADMIN, ""),
+        "demo-audit-admin": (Role.AUDIT_ADMIN, ""),
     }
     assert {name: (u.role, u.region_code) for name, u in users.items()} == expected
     assert users["demo-admin"].is_staff and users["demo-admin"].is_superuser
