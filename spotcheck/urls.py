@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from spotcheck.base.apidocs import ApiDocsView
 from spotcheck.directory import views as directory_views
 
 urlpatterns = [
@@ -19,6 +20,6 @@ urlpatterns = [
     path("jobs/", include("spotcheck.jobs.urls")),
     path("api/", include("spotcheck.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),  # no inline script (CSP)
     path("django-admin/", admin.site.urls),
 ]
