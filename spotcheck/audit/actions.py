@@ -15,6 +15,8 @@ from typing import Any
 
 from django.db import transaction
 
+from spotcheck.base.transactions import action as base_action
+
 from .context import current_request_id
 from .models import GENESIS, AuditEvent, ChainHead
 from .state import TRACKED, capture, spec_for
@@ -319,3 +321,49 @@ def verify_chain(batch: int = 5000, *, start_seq: int = 0, start_hash: str = GEN
     if head is not None and (head.last_seq != checked or head.last_hash != prev):
         return ChainReport(False, checked, checked + 1, "链尾记录与事件表不一致（可能有事件被删除）")
     return ChainReport(True, checked)
+
+
+# --- personal-data key rotation (spotcheck/base/crypto.py) ----------------------------------------
+
+REENCRYPT_REASON = "个人信息加密密钥轮换：用当前密钥 {kid}（{cipher}）重新加密，明文不变"
+
+
+@base_action
+def reencrypt_batch(actor: Any, label: str, *, size: int = 500) -> int:
+    """Re-encrypt up to ``size`` rows of the table ``label`` that hold a value not under the current key and
+    cipher, recompute their digests, and record one ``keys.reencrypt`` event per row (its new state: the
+    token's fingerprint changes, the plaintext does not). Returns the number of rows written (0: table done).
+
+    One batch is one durable transaction, so a rotation stopped half-way keeps what it did and the next run
+    continues with the rows still under an older key (idempotent). A row that differs from its recorded state
+    is refused (``TamperedRow``) as by any other write, so re-encryption never launders a direct change.
+    """
+    from django.apps import apps
+
+    from spotcheck.base import crypto
+    from spotcheck.base.fields import encrypted_fields, prepare_bulk, stale_filter
+
+    from .guard import check_rows, mark_written
+
+    model = apps.get_model(label)
+    header = crypto.current_header()
+    annotations, stale = stale_filter(model, header)
+    pks = list(model._base_manager.annotate(**annotations).filter(stale).order_by("pk")
+               .values_list("pk", flat=True)[:size])
+    if not pks:
+        return 0
+    if spec_for(model) is not None:
+        check_rows(model, pks)
+    rows = list(model._base_manager.filter(pk__in=pks).order_by("pk"))  # decrypts with the older keys
+    names = [f.name for f in encrypted_fields(model)]
+    for obj in rows:
+        for name in names:
+            value = getattr(obj, name)
+            setattr(obj, name, str(value) if value else value)  # plaintext again: sealed anew, current key
+        mark_written(model, obj.pk)
+    model._base_manager.bulk_update(rows, prepare_bulk(rows, names))
+    if spec_for(model) is not None:
+        ring = crypto.keyring()
+        record_rows(actor, "keys.reencrypt", rows, after={"key_id": ring.current},
+                    reason=REENCRYPT_REASON.format(kid=ring.current, cipher=header.split(":")[0]))
+    return len(rows)

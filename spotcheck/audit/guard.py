@@ -24,7 +24,7 @@ from django.db import models
 
 from spotcheck.base.transactions import action_context
 
-from .state import capture_values, spec_for, state_fields
+from .state import capture_values, spec_for, state_fields, state_select
 
 
 class TamperedRow(Exception):
@@ -61,7 +61,7 @@ def check_rows(model: type[models.Model], pks: list[Any]) -> None:
     pk_name = model._meta.pk.attname
     for i in range(0, len(pks), 1000):
         chunk = pks[i:i + 1000]
-        rows = model._base_manager.filter(pk__in=chunk).values_list(pk_name, *[f.attname for f in fields])
+        rows = model._base_manager.filter(pk__in=chunk).values_list(pk_name, *state_select(fields))
         latest = _latest_states(spec.label, [str(pk) for pk in chunk])
         labels = {f.attname: str(f.verbose_name) for f in fields}
         for row in rows:

@@ -15,6 +15,12 @@ This module is the one place that declares, per table:
   JSON documents, secrets and password hashes): a change is still detected, the value is not
   copied into the log.
 
+Encrypted fields (``base.fields.EncryptedCharField``: 身份证号, phone numbers) need no entry: every such
+field is recorded as the SHA-256 *fingerprint of its stored token* (``sha256:…``), never the plaintext nor
+a hash of it, and read from the database without decrypting (:func:`state_select`), so ``audit verify``
+and the guard need no key. Their companion digest columns (keyed HMAC-SM3) are recorded as they are. A
+re-encryption under a new key changes the token, so it is a recorded write: ``keys.reencrypt`` events.
+
 Tables left out on purpose (see docs/architecture.md § Audit): sessions, login attempts, API tokens,
 job progress rows, the document number counters and the claims rows and hits of a screening batch
 (bulk source data, vouched for by their batch's counts and source digest).
@@ -30,6 +36,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
+
+from spotcheck.base.fields import EncryptedCharField, Sealed, raw_column
 
 DIGEST_PREFIX = "sha256:"
 
@@ -116,7 +124,11 @@ def digest_of(value: Any) -> str:
 
 
 def field_value(f: models.Field, value: Any, *, digest: bool = False) -> Any:
-    """``value`` of field ``f`` as the chain records it (JSON types, UTC times, exact decimals)."""
+    """``value`` of field ``f`` as the chain records it (JSON types, UTC times, exact decimals).
+
+    For an encrypted field ``value`` is the stored token (or a :class:`Sealed` value that carries it)."""
+    if isinstance(f, EncryptedCharField):
+        return token_fingerprint(value)
     if digest:
         return None if value is None else digest_of(value)
     if value is None:
@@ -139,6 +151,19 @@ def field_value(f: models.Field, value: Any, *, digest: bool = False) -> Any:
     return str(value)
 
 
+def token_fingerprint(value: Any) -> str:
+    """What the chain records of an encrypted field: "" when empty, else the SHA-256 of the stored token."""
+    token = value.token if isinstance(value, Sealed) else value
+    if not token:
+        return ""
+    return DIGEST_PREFIX + hashlib.sha256(str(token).encode("utf-8")).hexdigest()
+
+
+def _stored_tokens(obj: models.Model, names: list[str]) -> dict[str, Any]:
+    row = type(obj)._base_manager.filter(pk=obj.pk).values_list(*[raw_column(n) for n in names]).first()
+    return dict(zip(names, row or [""] * len(names), strict=True))
+
+
 def capture(obj: models.Model, spec: Tracked | None = None) -> dict[str, Any]:
     """The full state of a saved row of a tracked table, as recorded in ``AuditEvent.state``."""
     spec = spec or spec_for(obj)
@@ -146,8 +171,15 @@ def capture(obj: models.Model, spec: Tracked | None = None) -> dict[str, Any]:
         raise ValueError(f"{obj._meta.label_lower} is not a tracked table")
     if obj.pk is None:
         raise ValueError(f"cannot record the state of an unsaved {obj._meta.label_lower}")
+    values = {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields if f.attname not in spec.exclude}
+    # an encrypted value that is not known as its token (set, then written by bulk_update/update): the
+    # token is read back from the row, never fingerprinted from the plaintext
+    unsealed = [f.attname for f in obj._meta.concrete_fields if isinstance(f, EncryptedCharField)
+                and f.attname in values and values[f.attname] and not isinstance(values[f.attname], Sealed)]
+    if unsealed:
+        values.update(_stored_tokens(obj, unsealed))
     state = {
-        f.attname: field_value(f, getattr(obj, f.attname), digest=f.attname in spec.digest)
+        f.attname: field_value(f, values[f.attname], digest=f.attname in spec.digest)
         for f in obj._meta.concrete_fields
         if f.attname not in spec.exclude
     }
@@ -175,8 +207,14 @@ def state_fields(model: type[models.Model], spec: Tracked) -> list[models.Field]
     return [f for f in model._meta.concrete_fields if f.attname not in spec.exclude]
 
 
+def state_select(fields: list[models.Field]) -> list[Any]:
+    """What to pass to ``values_list`` to read ``fields`` for :func:`capture_values`: the attribute names,
+    encrypted fields as their stored tokens (not decrypted)."""
+    return [raw_column(f.attname) if isinstance(f, EncryptedCharField) else f.attname for f in fields]
+
+
 def capture_values(fields: list[models.Field], values: tuple[Any, ...], spec: Tracked) -> dict[str, Any]:
-    """Like :func:`capture`, from a ``values_list(*[f.attname for f in fields])`` row."""
+    """Like :func:`capture`, from a ``values_list(*state_select(fields))`` row."""
     return {f.attname: field_value(f, v, digest=f.attname in spec.digest) for f, v in zip(fields, values, strict=True)}
 
 

@@ -25,7 +25,7 @@ from django.db.models import Max
 
 from .actions import ChainReport, verify_chain
 from .models import AuditEvent
-from .state import TRACKED, Tracked, capture_values, field_value, m2m_lists, state_fields
+from .state import TRACKED, Tracked, capture_values, field_value, m2m_lists, state_fields, state_select
 
 BATCH = 1000
 _MISSING = object()
@@ -131,7 +131,7 @@ def _rows(model: type[models.Model], names: list[str]) -> Iterator[list[tuple[An
     """The rows of ``model`` as ``(pk, *names)`` tuples, in primary-key batches."""
     pk = model._meta.pk.attname
     last: Any = None
-    qs = model._base_manager.order_by(pk).values_list(pk, *names)
+    qs = model._base_manager.order_by(pk).values_list(pk, *names)  # names: state_select (raw tokens)
     while True:
         chunk = list((qs.filter(**{f"{pk}__gt": last}) if last is not None else qs)[:BATCH])
         if not chunk:
@@ -158,7 +158,7 @@ def _check_table(spec: Tracked, report: DataReport, limit: int) -> None:
     labels = {f.attname: str(getattr(f, "verbose_name", f.attname)) for f in fields}
     labels.update({name: str(model._meta.get_field(name).verbose_name) for name in spec.m2m})
     choices = {f.attname: {k: str(v) for k, v in f.flatchoices} for f in fields if f.choices}
-    key_index = names.index(spec.key) if spec.key in names else None
+    key_index = names.index(spec.key) if spec.key in names else None  # (the business key is never encrypted)
     key_label = _key_label(model, spec)
     matched = 0  # rows whose newest event says they exist
 
@@ -170,7 +170,7 @@ def _check_table(spec: Tracked, report: DataReport, limit: int) -> None:
         return True
 
     # rows → chain
-    for chunk in _rows(model, names):
+    for chunk in _rows(model, state_select(fields)):
         ids = [str(row[0]) for row in chunk]
         latest = _latest_states(spec.label, ids)
         related = m2m_lists(model, spec, [row[0] for row in chunk]) if spec.m2m else {}

@@ -18,6 +18,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from spotcheck.base.fields import DigestField, EncryptedCharField
 from spotcheck.base.models import AppendOnlyModel, ScopedModel
 from spotcheck.core.masking import mask_id_number
 from spotcheck.directory.models import Institution, Region
@@ -56,7 +57,10 @@ class CreditSubject(ScopedModel):
     category = models.CharField("主体类型", max_length=12, choices=SubjectCategory.choices, db_index=True)
     name = models.CharField("名称/姓名", max_length=100, db_index=True)
     uscc = models.CharField("统一社会信用代码", max_length=18, blank=True, default="", db_index=True)
-    id_number = models.CharField("身份证号", max_length=18, blank=True, default="")
+    # encrypted at rest (SM4-GCM); unique and looked up through its digest: id_number__matches
+    id_number = EncryptedCharField("身份证号", max_length=18, blank=True, default="", kind="id_number",
+                                   digest_field="id_number_digest")
+    id_number_digest = DigestField("身份证号摘要", source="id_number", db_index=False)
     other_id = models.CharField("出入境证件号码", max_length=40, blank=True, default="")
     registration = models.CharField("执业注册信息", max_length=100, blank=True, default="")
     nature = models.CharField("单位性质", max_length=40, blank=True, default="")
@@ -86,7 +90,8 @@ class CreditSubject(ScopedModel):
                 fields=["uscc"], condition=~models.Q(uscc=""), name="creditsubject_unique_uscc"
             ),
             models.UniqueConstraint(
-                fields=["id_number"], condition=~models.Q(id_number=""), name="creditsubject_unique_id_number"
+                fields=["id_number_digest"], condition=~models.Q(id_number_digest=""),
+                name="creditsubject_unique_id_number_digest", violation_error_message="该身份证号已有信用档案",
             ),
         ]
 

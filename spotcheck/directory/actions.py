@@ -14,6 +14,7 @@ from typing import Any
 from django.db import models
 
 from spotcheck.audit.actions import record, record_cascade
+from spotcheck.base.fields import for_snapshot, is_digest
 from spotcheck.base.scope import require
 from spotcheck.base.transactions import action, atomic_action
 
@@ -24,8 +25,11 @@ _SKIP = {"created_at", "updated_at", "recorded_at"}
 
 
 def snapshot(obj: models.Model) -> dict[str, Any]:
-    """The concrete field values of ``obj`` (foreign keys as their raw ids)."""
-    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields if f.attname not in _SKIP}
+    """The concrete field values of ``obj`` (foreign keys as their raw ids). Encrypted personal data (身份证号,
+    phone numbers) appears masked — compared by its plaintext, written to the audit log as the mask — and
+    their digest columns not at all."""
+    return {f.attname: for_snapshot(f, getattr(obj, f.attname)) for f in obj._meta.concrete_fields
+            if f.attname not in _SKIP and not is_digest(f)}
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

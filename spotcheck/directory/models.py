@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from spotcheck.base.fields import DigestField, EncryptedCharField
 from spotcheck.base.models import ScopedModel
 from spotcheck.core import codes
 
@@ -132,7 +133,9 @@ class Institution(ScopedModel):
     address = models.CharField("地址", max_length=200, blank=True, default="")
     legal_representative = models.CharField("法定代表人", max_length=50, blank=True, default="")
     contact_person = models.CharField("联系人", max_length=50, blank=True, default="")
-    contact_phone = models.CharField("联系电话", max_length=30, blank=True, default="")
+    contact_phone = EncryptedCharField("联系电话", max_length=30, blank=True, default="", kind="phone",
+                                       digest_field="contact_phone_digest")
+    contact_phone_digest = DigestField("联系电话摘要", source="contact_phone")
     contract_status = models.CharField(
         "协议状态", max_length=12, choices=ContractStatus.choices, default=ContractStatus.ACTIVE, db_index=True
     )
@@ -201,8 +204,13 @@ class Inspector(ScopedModel):
     name = models.CharField("姓名", max_length=50, db_index=True)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, verbose_name="所属部门")
     region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="所属区域")
-    id_number = models.CharField("身份证号", max_length=18, blank=True, default="")
-    phone = models.CharField("联系电话", max_length=30, blank=True, default="")
+    # encrypted at rest (SM4-GCM, spotcheck/base/fields.py); exact lookup: id_number__matches / phone__matches
+    id_number = EncryptedCharField("身份证号", max_length=18, blank=True, default="", kind="id_number",
+                                   digest_field="id_number_digest")
+    id_number_digest = DigestField("身份证号摘要", source="id_number")
+    phone = EncryptedCharField("联系电话", max_length=30, blank=True, default="", kind="phone",
+                               digest_field="phone_digest")
+    phone_digest = DigestField("联系电话摘要", source="phone")
     role = models.CharField("人员类别", max_length=12, choices=InspectorRole.choices, default=InspectorRole.ENFORCEMENT)
     specialties = models.CharField("专业领域", max_length=100, blank=True, default="", help_text="医疗、药学、财务、信息，用顿号分隔")
     cert_number = models.CharField("执法证号", max_length=40, blank=True, default="", db_index=True)
