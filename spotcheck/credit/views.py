@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from spotcheck.base.permissions import can
 from spotcheck.base.views import run_action
 from spotcheck.directory.models import CreditGrade
+from spotcheck.portal import public
 from spotcheck.portal.ratelimit import public_view
 
 from . import actions, forms
@@ -405,7 +406,8 @@ PUBLIC_GRADES = (CreditGrade.EXCELLENT, CreditGrade.GOOD)
 @public_view
 def public_list(request: HttpRequest) -> HttpResponse:
     """守信激励公示: institutions graded 优秀/良好 (no login, no personal data; GET only, rate-limited
-    and page-cached like every public portal page)."""
+    and page-cached like every public portal page). The template gets only ``portal.public.credit_row`` values
+    (the public serialiser: every string masked)."""
     grade = request.GET.get("grade", "")
     grades = [grade] if grade in PUBLIC_GRADES else list(PUBLIC_GRADES)
     qs = (CreditSubject.objects.filter(kind=SubjectKind.ORG, grade__in=grades)
@@ -416,7 +418,7 @@ def public_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, PAGE).get_page(request.GET.get("page"))
     latest = {e.subject_id: e for e in Evaluation.objects.filter(subject__in=[s.pk for s in page])
               .order_by("subject_id", "evaluated_at", "id")}
-    rows = [{"s": s, "e": latest.get(s.pk)} for s in page]
+    rows = [public.credit_row(s, latest.get(s.pk)) for s in page]
     return render(request, "credit/public_list.html", {
         "page": page, "rows": rows, "grade": grade, "grades": PUBLIC_GRADES, "region": region,
         "portal_base": reverse("credit:public-list"),

@@ -24,12 +24,11 @@ from spotcheck.audit.actions import record
 from spotcheck.audit.checkpoints import checkpoint_on_commit
 from spotcheck.base.actions import ActionRefused, action, atomic_action
 from spotcheck.base.scope import require
-from spotcheck.core.masking import scrub_personal_data
 from spotcheck.inspections import actions as inspection_actions
 from spotcheck.inspections.models import Inspection, InspectionStatus, ResultType
 from spotcheck.inspections.signals import inspection_published
 
-from . import pagecache, snapshot
+from . import pagecache, public, snapshot
 from .models import Publication
 
 #: Snapshot keys a correction may change (anything else is rebuilt from the inspection record).
@@ -164,10 +163,11 @@ def correct(actor: Any, publication: Publication, reason: str, changes: dict[str
                         raise ActionRefused(f"检查结果类型无效：{value}")
                     data["result_type"] = value
                     data["result_label"] = str(ResultType(value).label)
-                elif key == "handling":
-                    data["handling"] = scrub_personal_data(str(value or ""))
+                elif key == "handling":  # masked as the public serialiser masks it
+                    data["handling"] = public.clean(str(value or ""), public.People.of(insp.institution, insp))
                 else:
-                    data.setdefault("inspection", {})[key] = scrub_personal_data(str(value or ""))
+                    data.setdefault("inspection", {})[key] = public.clean(
+                        str(value or ""), public.People.of(insp.institution, insp))
         previous = {k: v for k, v in old.snapshot.items() if k != "changes"}
         if data == previous and not made:
             raise ActionRefused("更正内容与当前公示内容相同")

@@ -5,6 +5,10 @@ same per-IP rate limit as the pages; filters ``institution`` (定点编码), ``y
 ``area`` (region code), ``current`` (``true`` = no corrected versions).
 ``POST /api/portal-publish/`` ``{"inspections": [id, …]}``: staff with ``publish`` in the inspecting
 area publish reviewed results (all or none); a refusal is a 400 with a Chinese ``detail``.
+
+Every representation of a publication goes through the public serialiser (``public.clean`` with the names of its
+institution and inspection): the strings of the snapshot, the correction reason and any field added later are
+masked; codes, digests and dates stay as they are.
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ class PublicationSerializer(serializers.ModelSerializer):
     def get_corrected_by(self, pub: Publication) -> int | None:
         return pub.corrected_by_pk
 
+    def to_representation(self, instance: Publication) -> Any:
+        return public.clean(super().to_representation(instance), public.people_of_publication(instance))
+
 
 @extend_schema(parameters=[
     OpenApiParameter("institution", str, description="定点医药机构编码"),
@@ -58,7 +65,7 @@ class PublicationViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends: list[Any] = []
 
     def get_queryset(self) -> Any:
-        qs = public.publications().select_related("institution").order_by("-published_at", "-id")
+        qs = public.publications().select_related("institution", "inspection").order_by("-published_at", "-id")
         p = self.request.query_params
         code = (p.get("institution") or "").strip().upper()
         if code:

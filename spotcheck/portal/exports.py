@@ -1,7 +1,9 @@
 """Open data: CSV and JSON of published results and public tasks (same filters as the pages).
 
 CSV is UTF-8 with a byte-order mark (opens correctly in Excel). Nothing here reads anything but
-``portal.public``; no personal data beyond the team as the privacy policies allow. Counts and amounts
+``portal.public``, and every row is built from the public serialiser's values (``public.publication_data``,
+``public.task_data``, ``public.draw_data``: every string masked); no personal data beyond the team as the privacy
+policies allow. Counts and amounts
 are those of each version's snapshot (a correction's rows carry its corrected values and, in 更正内容,
 what it changed); voided findings are never in a snapshot.
 """
@@ -46,18 +48,22 @@ def _team_text(team: list[dict[str, str]]) -> str:
 
 
 def result_row(pub: Any, base: str = "") -> dict[str, Any]:
-    s = pub.snapshot
+    """One row of results.csv / results.json, from ``public.publication_data`` (names of the institution and
+    inspection masked when the query loaded them)."""
+    p = public.publication_data(pub, people=public.people_of_publication(pub))
+    s = p["snapshot"]
     return {
-        "id": pub.pk, "version": pub.version, "status": "已更正" if pub.is_corrected else "有效",
+        "id": p["pk"], "version": p["version"], "status": "已更正" if p["is_corrected"] else "有效",
         "fixmedins_code": s["institution"]["fixmedins_code"], "institution": s["institution"]["name"],
         "institution_area": s["institution"]["region_name"], "inspecting_area": s["area"]["name"],
-        "year": pub.year, "task": s["task"]["name"], "items": "、".join(i["name"] for i in s["items"]),
+        "year": p["year"], "task": s["task"]["name"], "items": "、".join(i["name"] for i in s["items"]),
         "result_type": s["result_type"], "result": s["result_label"], "handling": s["handling"],
         "findings_count": s["findings_count"], "findings_amount": s["findings_amount"], "team": _team_text(s["team"]),
-        "published_at": timezone.localtime(pub.published_at).isoformat(), "deadline": pub.deadline.isoformat() if pub.deadline else "",
-        "met_deadline": pub.met_deadline, "supersedes": pub.supersedes_id or "",
-        "correction_reason": pub.correction_reason, "correction_changes": changes_text(s),
-        "url": base + reverse("portal:result", args=[pub.pk]),
+        "published_at": timezone.localtime(p["published_at"]).isoformat(),
+        "deadline": p["deadline"].isoformat() if p["deadline"] else "",
+        "met_deadline": p["met_deadline"], "supersedes": p["supersedes_id"] or "",
+        "correction_reason": p["correction_reason"], "correction_changes": changes_text(s),
+        "url": base + reverse("portal:result", args=[p["pk"]]),
     }
 
 
@@ -71,16 +77,18 @@ def task_row(task: Any, today: Any, base: str = "") -> dict[str, Any]:
     draws = list(public.public_draws().filter(task=task).order_by("frozen_at", "id"))
     draw = next((d for d in reversed(draws) if d.is_revealed), draws[-1] if draws else None)
     open_ = bool(draw and public.draw_is_open(draw, today))
+    t = public.task_data(task, items=task.items.order_by("item_list_id", "seq"))
+    d = public.draw_data(draw) if draw else {}
     return {
-        "id": task.pk, "year": task.plan.year, "plan": task.plan.name, "task": task.name, "area_code": task.region_id,
-        "area": task.region.name, "period_start": task.period_start.isoformat(),
-        "period_end": task.period_end.isoformat(), "ratio": task.percent_text,
-        "items": "、".join(i.name for i in task.items.order_by("item_list_id", "seq")), "method": task.method,
-        "draw_id": draw.draw_id if draw else "", "commit": draw.commit if draw else "",
-        "snapshot_digest": draw.snapshot_digest if draw else "", "params_digest": draw.params_digest if draw else "",
+        "id": t["pk"], "year": t["plan"]["year"], "plan": t["plan"]["name"], "task": t["name"],
+        "area_code": t["region"]["code"], "area": t["region"]["name"], "period_start": t["period_start"].isoformat(),
+        "period_end": t["period_end"].isoformat(), "ratio": t["percent_text"],
+        "items": "、".join(i["name"] for i in t["items"]), "method": t["method"],
+        "draw_id": d.get("draw_id", ""), "commit": d.get("commit", ""),
+        "snapshot_digest": d.get("snapshot_digest", ""), "params_digest": d.get("params_digest", ""),
         "stage": "已公布抽取结果" if open_ else "仅公布承诺",
         "drawn": draw.assignments.filter(active=True).count() if open_ else "",
-        "url": base + reverse("portal:task", args=[task.pk]),
+        "url": base + reverse("portal:task", args=[t["pk"]]),
     }
 
 
@@ -112,7 +120,8 @@ def _json(rows: list[dict[str, Any]], filename: str, fields: list[tuple[str, str
 
 def _results(request: HttpRequest) -> Iterator[dict[str, Any]]:
     base = request.build_absolute_uri("/")[:-1]
-    qs = public.filter_publications(public.publications(), request.GET).order_by("-published_at", "-id")
+    qs = (public.filter_publications(public.publications(), request.GET).order_by("-published_at", "-id")
+          .select_related("institution", "inspection"))  # the names masked in the free text
     for pub in qs.iterator(chunk_size=500):
         yield result_row(pub, base)
 

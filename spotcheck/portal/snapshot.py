@@ -3,8 +3,9 @@
 Only public facts go in: the institution's name, code and area (never its phone, contact person or
 legal representative), the task and its items, the result type, the handling and a summary of the
 findings by violation type and amount, and the team as policies ``portal.show_inspector_names`` and
-``portal.show_certificate_numbers`` allow (never 身份证号 or phone). Free text passes through
-``core.masking.scrub_personal_data``. Voided findings (作废) are not in it.
+``portal.show_certificate_numbers`` allow (never 身份证号 or phone). The whole snapshot passes through the public
+serialiser (``portal.public.clean`` with the names of the institution's 法定代表人 / 联系人 and the inspection's
+确认人), so every string in it is masked when stored — and again when read. Voided findings (作废) are not in it.
 
 A correction's snapshot also has ``changes``: what the correction changed against the version it
 corrects, as plain Chinese rows ``{"item", "before", "after"}`` (问题数, 涉及金额, each finding voided or
@@ -21,6 +22,8 @@ from typing import Any
 from spotcheck import policy
 from spotcheck.core.masking import scrub_personal_data
 from spotcheck.inspections.models import Inspection, ResultType
+
+from .public import People, clean
 
 SCHEMA_VERSION = 1
 
@@ -65,7 +68,7 @@ def build(inspection: Inspection, *, published_on: dt.date) -> dict[str, Any]:
     task = inspection.task
     findings = findings_summary(inspection)
     total = sum((Decimal(f["amount"]) for f in findings), Decimal("0"))
-    return {
+    return clean({
         "schema": SCHEMA_VERSION,
         "institution": {
             "fixmedins_code": inst.fixmedins_code, "name": inst.name, "kind": inst.get_kind_display(),
@@ -86,7 +89,7 @@ def build(inspection: Inspection, *, published_on: dt.date) -> dict[str, Any]:
         "findings_count": sum(f["count"] for f in findings),
         "findings_amount": f"{total:.2f}",
         "team": team(inspection, on=published_on),
-    }
+    }, People.of(inst, inspection))
 
 
 def yuan(value: Any) -> str:

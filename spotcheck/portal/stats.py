@@ -36,6 +36,7 @@ from spotcheck.directory.models import ContractStatus, CreditGrade, Institution,
 from spotcheck.inspections.models import Finding, InspectionStatus, ResultType
 from spotcheck.planning.models import CheckItem
 
+from . import public
 from .models import Publication
 
 CACHE_SECONDS = 60
@@ -195,8 +196,8 @@ def _region_labels(codes: Iterable[str]) -> dict[str, str]:
 
 
 def filter_choices() -> dict[str, Any]:
-    """Areas (cities and counties with institutions, as ``(code, full name)``) and years with results,
-    for the filter form; cached like the statistics."""
+    """Areas (cities and counties with institutions, as ``(code, full name)``, names masked by the public
+    serialiser) and years with results, for the filter form; cached like the statistics."""
     key = f"portal:stats:choices:{CACHE_VERSION}"
     data = cache.get(key)
     if data is None:
@@ -207,15 +208,20 @@ def filter_choices() -> dict[str, Any]:
                 areas[r.parent.code] = r.parent.full_name
             areas[r.code] = r.full_name
         years = sorted(set(Publication.objects.order_by().values_list("year", flat=True).distinct()), reverse=True)
-        data = {"areas": sorted(areas.items()), "years": years}
+        data = {"areas": [(code, public.clean(name)) for code, name in sorted(areas.items())], "years": years}
         cache.set(key, data, CACHE_SECONDS)
     return data
 
 
 def compute(params: Mapping[str, Any]) -> dict[str, Any]:
-    """All statistics for the filters in ``params``, derived from the cached :func:`cube`."""
+    """All statistics for the filters in ``params``, derived from the cached :func:`cube`. The tables' cells pass
+    through the public serialiser (``public.clean``): labels are catalogue and directory text (areas, violation
+    types, check items), masked like every public string."""
     f = clean_filters(params)
-    return from_cube(cube(), f["year"], f["area"])
+    data = from_cube(cube(), f["year"], f["area"])
+    for table in data["tables"].values():
+        table.rows = public.clean(table.rows)
+    return data
 
 
 def cube() -> dict[str, Any]:
