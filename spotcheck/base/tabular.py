@@ -94,6 +94,7 @@ def iter_xlsx(data: bytes | IO[bytes], sheet: str | None = None, skip_sheets: It
     included) reading stops with :class:`UnreadableFile`."""
     from openpyxl import load_workbook
 
+    _bound_dimension_scan()
     try:
         wb = load_workbook(_stream(data), read_only=True, data_only=True)
     except Exception as exc:  # any failure to open is a problem of the uploaded file
@@ -101,6 +102,7 @@ def iter_xlsx(data: bytes | IO[bytes], sheet: str | None = None, skip_sheets: It
     try:
         names = [n for n in wb.sheetnames if n not in set(skip_sheets)] or wb.sheetnames
         ws = wb[sheet if sheet in wb.sheetnames else names[0]]
+        ws.reset_dimensions()  # rows as stored: a forged <dimension> (A1:XFD1048576) must not pad every row
         for number, cells in enumerate(ws.iter_rows(values_only=True), start=1):
             if max_rows is not None and number > max_rows:
                 raise _too_long(max_rows)
@@ -110,6 +112,45 @@ def iter_xlsx(data: bytes | IO[bytes], sheet: str | None = None, skip_sheets: It
                 yield number, list(cells)
     finally:
         wb.close()
+
+
+def _bound_dimension_scan() -> None:
+    """Make openpyxl's read-only sheets stop looking for ``<dimension>`` where the rows begin.
+
+    openpyxl 3.1 looks for it with "end" events, and ``<sheetData>`` ends only after its last row: a sheet
+    without ``<dimension>`` was parsed whole when the workbook was opened, before any row cap could apply
+    (a small .xlsx that unpacks to gigabytes of rows kept a worker busy for minutes). The replacement reads
+    "start" events and stops at ``<sheetData>``; everything else about the sheet is unchanged."""
+    from openpyxl.reader import excel
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+    from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
+    from openpyxl.worksheet.dimensions import SheetDimension
+    from openpyxl.xml.functions import iterparse
+
+    if getattr(excel.ReadOnlyWorksheet, "_spotcheck_bounded", False):
+        return
+
+    class BoundedReadOnlyWorksheet(ReadOnlyWorksheet):
+        _spotcheck_bounded = True
+
+        def _get_size(self) -> None:
+            src = self._get_source()
+            try:
+                for _event, element in iterparse(src, events=("start",)):
+                    if element.tag == DIMENSION_TAG:
+                        ref = element.get("ref")
+                        if ref:
+                            dims = SheetDimension(ref=ref).boundaries
+                            self._min_column, self._min_row, self._max_column, self._max_row = dims
+                        return
+                    if element.tag == DATA_TAG:
+                        return
+            except Exception:  # a broken sheet fails when its rows are read
+                return
+            finally:
+                src.close()
+
+    excel.ReadOnlyWorksheet = BoundedReadOnlyWorksheet
 
 
 def iter_rows(data: bytes | IO[bytes], filename: str, max_rows: int | None = None, **xlsx: Any) -> Iterator[Row]:

@@ -192,7 +192,7 @@ def create_subject(actor: Any, *, kind: str, category: str, name: str, region_co
             id_number = codes.validate_id_number(id_number)
         except codes.CodeError as exc:
             raise ActionRefused(f"身份证号：{exc.message}", "id_number")
-        if CreditSubject.objects.filter(id_number=id_number).exists():
+        if CreditSubject.objects.filter(id_number__matches=id_number).exists():  # digest (encrypted column)
             raise ActionRefused("该身份证号已有信用档案", "id_number")
         uscc = ""
     with atomic_action():

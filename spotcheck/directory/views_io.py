@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
 
+from spotcheck.base import uploads
 from spotcheck.base.permissions import can
 from spotcheck.base.scope import require
 from spotcheck.jobs.actions import start_job
@@ -122,29 +123,36 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
     if request.method == "POST":
         context["reason"] = request.POST.get("reason", "")
         upload = request.FILES.get("file")
-        suffix = Path(upload.name).suffix.lower() if upload else ""
         if upload is None:
             context["error"] = "请选择要导入的文件"
-        elif suffix not in (".xlsx", ".csv"):
-            context["error"] = "只支持 .xlsx 和 .csv 文件（.xls 请在 Excel/WPS 中另存为 .xlsx）"
-        elif upload.size > settings.SPOTCHECK_IMPORT_MAX_BYTES:
-            context["error"] = (f"文件过大（{upload.size // (1024 * 1024)} MB），"
-                                f"单个文件不能超过 {settings.SPOTCHECK_IMPORT_MAX_BYTES // (1024 * 1024)} MB，请拆分后分批导入")
         else:
-            folder = Path(settings.MEDIA_ROOT) / "imports"
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{uuid.uuid4().hex}{suffix}"
-            with path.open("wb") as out:
-                for chunk in upload.chunks():
-                    out.write(chunk)
-            reason = request.POST.get("reason", "").strip()[:500]
-            job = start_job(
-                user, f"import:{kind}", io.run_import_job, file_path=str(path), file_name=Path(upload.name).name,
-                params={"reason": reason} if reason else None,  # read by io.run_import_job
-            )
-            return redirect("directory:import-status", job_id=job.pk)
+            try:  # type by content, size cap: before anything is stored or queued
+                checked = uploads.check_import(upload, "directory")
+            except uploads.UploadRejected as exc:
+                context["error"] = str(exc)
+            else:
+                job = _start_import(user, kind, upload, checked, request.POST.get("reason", "").strip()[:500])
+                return redirect("directory:import-status", job_id=job.pk)
         return render(request, "directory/import_upload.html", context, status=400)
     return render(request, "directory/import_upload.html", context)
+
+
+def _start_import(user: Any, kind: str, upload: Any, checked: uploads.Checked, reason: str) -> Job:
+    """Store the checked upload under a random name with the extension of its type and queue its import
+    (the 变更原因 travels in the job's params, read by ``io.run_import_job``); the file is removed when
+    the job cannot be created."""
+    folder = Path(settings.MEDIA_ROOT) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}{checked.extension}"
+    try:
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        return start_job(user, f"import:{kind}", io.run_import_job, file_path=str(path), file_name=checked.name,
+                         params={"reason": reason} if reason else None)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 @login_required

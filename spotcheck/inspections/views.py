@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -24,6 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from spotcheck import policy
+from spotcheck.base import uploads
 from spotcheck.base.permissions import can
 from spotcheck.base.scope import require
 from spotcheck.base.views import run_action
@@ -597,6 +599,10 @@ def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
         handle = ev.file.open("rb")
     except (FileNotFoundError, OSError):
         raise Http404
-    inline = ev.content_type.startswith(("image/", "video/")) or ev.content_type == "application/pdf"
-    return FileResponse(handle, content_type=ev.content_type, as_attachment=not inline,
-                        filename=ev.original_name or f"evidence-{ev.pk}")
+    # the type checked by content at upload (base.uploads), never the client's; photos and videos open in the
+    # browser, anything else (PDF) is an attachment; the name keeps the client's stem with the real extension.
+    # X-Content-Type-Options: nosniff comes with every response (SECURE_CONTENT_TYPE_NOSNIFF).
+    inline = ev.content_type.startswith(("image/", "video/"))
+    stem = Path(uploads.display_name(ev.original_name)).stem or f"evidence-{ev.pk}"
+    return FileResponse(handle, content_type=ev.content_type or "application/octet-stream", as_attachment=not inline,
+                        filename=stem + (uploads.EXTENSIONS.get(ev.content_type) or Path(ev.file.name).suffix))

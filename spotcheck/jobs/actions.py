@@ -6,7 +6,11 @@
 - :func:`worker_beat` / :func:`worker_stopped`: a worker's sign of life (``WorkerBeat``).
 - :func:`reap_stale_jobs`: a job whose worker died (killed, machine restarted) would stay ``running``
   for ever; the worker calls this at start and every minute (and ``spotcheck jobs reap`` by hand) to
-  mark such jobs failed with a message that tells the user to submit again.
+  mark such jobs failed with a message that tells the user to submit again. A job still running
+  ``SPOTCHECK_JOB_MAX_SECONDS`` + ``SPOTCHECK_JOB_STALE_SECONDS`` after it started (it stops itself at
+  its next progress report past the first: ``Job.set_progress``) is marked failed as timed out.
+- :func:`prune_job_files`: uploads of ended jobs (an import that failed before it started) and old
+  exports.
 
 Jobs are not audited: a job records who started what; the writes it makes (an import) are audited.
 """
@@ -17,6 +21,7 @@ import datetime as dt
 import logging
 import uuid
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +31,7 @@ from django_tasks import TaskResultStatus
 
 from spotcheck.base.transactions import action, in_action
 
-from .models import Job, WorkerBeat
+from .models import JOB_FOLDERS, Job, WorkerBeat, timed_out_message
 from .runner import JobFunc
 from .tasks import INTERRUPTED, WorkerLost, fail_job, queue_in_database, registered_path, run_job
 
@@ -116,16 +121,22 @@ def reap_stale_jobs(actor: Any = "worker", *, now: dt.datetime | None = None) ->
     """
     now = now or timezone.now()
     cutoff = now - dt.timedelta(seconds=settings.SPOTCHECK_JOB_STALE_SECONDS)
+    overdue = cutoff - dt.timedelta(seconds=settings.SPOTCHECK_JOB_MAX_SECONDS)  # started before: past its deadline
     jobs = list(Job.objects.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).only(
-        "pk", "status", "task_id", "created_at", "updated_at"))
+        "pk", "status", "task_id", "created_at", "updated_at", "started_at"))
     tasks = _task_rows([j.task_id for j in jobs])
     alive = set(WorkerBeat.objects.filter(seen_at__gte=cutoff).values_list("worker_id", flat=True))
     reaped = []
     for job in jobs:
         task = tasks.get(job.task_id)
         ended = task is not None and task.status in (TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED)
+        message = INTERRUPTED
         if ended:
             candidates = Job.objects.filter(pk=job.pk, status=job.status)
+        elif job.status == Job.Status.RUNNING and job.started_at is not None and job.started_at < overdue:
+            # past its deadline and the stale margin: it reports no progress (or its worker hangs)
+            candidates = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING)
+            message = timed_out_message()
         elif job.status == Job.Status.QUEUED and task is None and job.created_at < cutoff:
             # no queue row (queued before the task queue existed, or the row was pruned): nobody will run it
             candidates = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED)
@@ -135,7 +146,7 @@ def reap_stale_jobs(actor: Any = "worker", *, now: dt.datetime | None = None) ->
             candidates = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, updated_at__lt=cutoff)
         else:
             continue
-        if candidates.update(status=Job.Status.FAILED, message=INTERRUPTED, finished_at=now, updated_at=now):
+        if candidates.update(status=Job.Status.FAILED, message=message, finished_at=now, updated_at=now):
             reaped.append(job.pk)
             if task is not None and not ended:
                 _fail_task(task, now)
@@ -146,28 +157,57 @@ def reap_stale_jobs(actor: Any = "worker", *, now: dt.datetime | None = None) ->
 
 @action
 def prune_job_files(*, now: dt.datetime | None = None) -> int:
-    """Delete the files (or upload folders) of jobs that ended more than ``SPOTCHECK_JOB_FILES_KEEP_DAYS``
-    ago (an export's output, an upload left behind by a killed worker) and forget their paths; returns how
-    many jobs were pruned. Only paths inside the jobs' folders are touched (``Job.owned_file``); a file
-    that cannot be removed is logged and tried again next time."""
-    import shutil
-
-    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.SPOTCHECK_JOB_FILES_KEEP_DAYS)
+    """Delete the files (or upload folders) of ended jobs and forget their paths; returns how many jobs were
+    pruned. An upload waiting to be imported (``MEDIA_ROOT/imports``) goes as soon as its job has ended (a job
+    that failed before it started, or whose worker was killed, leaves it behind); an export's output after
+    ``SPOTCHECK_JOB_FILES_KEEP_DAYS``. Entries of ``imports`` that no job names (the web process stopped
+    between storing an upload and creating its job) go after the same days. Only paths inside the jobs'
+    folders are touched (``Job.owned_file``); a file that cannot be removed is logged and tried again next time."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.SPOTCHECK_JOB_FILES_KEEP_DAYS)
+    uploads = (Path(settings.MEDIA_ROOT) / JOB_FOLDERS[0]).resolve()
     pruned = 0
-    for job in Job.objects.filter(finished_at__lt=cutoff).exclude(file_path="").only("pk", "file_path"):
+    for job in Job.objects.filter(finished_at__isnull=False).exclude(file_path="").only("pk", "file_path",
+                                                                                       "finished_at"):
         path = job.owned_file()
+        if path is not None and not path.is_relative_to(uploads) and job.finished_at >= cutoff:
+            continue  # an export, kept for a while
+        if path is None and job.finished_at >= cutoff:
+            continue
         try:
             if path is None:
                 log.warning("job %s: file path %r is outside the job folders; not removed", job.pk, job.file_path)
-            elif path.is_dir():
-                shutil.rmtree(path)
             else:
-                path.unlink(missing_ok=True)
+                _remove(path)
         except OSError:
             log.exception("job %s: could not remove %s", job.pk, path)
             continue
         pruned += Job.objects.filter(pk=job.pk).update(file_path="")
+    _prune_orphan_uploads(uploads, cutoff)
     return pruned
+
+
+def _remove(path: Path) -> None:
+    import shutil
+
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _prune_orphan_uploads(folder: Path, cutoff: dt.datetime) -> None:
+    """Remove the entries of the uploads folder older than ``cutoff`` that no job names."""
+    if not folder.is_dir():
+        return
+    named = {Path(p).resolve() for p in Job.objects.exclude(file_path="").values_list("file_path", flat=True)}
+    for entry in folder.iterdir():
+        try:
+            if entry.resolve() in named or dt.datetime.fromtimestamp(entry.lstat().st_mtime, dt.UTC) >= cutoff:
+                continue
+            _remove(entry)
+        except OSError:
+            log.exception("could not remove the abandoned upload %s", entry)
 
 
 def _task_rows(task_ids: list[str]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ own jobs, and a 系统管理员 every job.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,23 @@ class JobQuerySet(ScopedQuerySet):
         if can(user, "admin"):
             return self.all()
         return super().restrict(user, action).filter(created_by=user)
+
+
+class JobTimedOut(Exception):
+    """Raised by a job's progress report (``Job.set_progress`` / ``Job.check_deadline``) once the job has run
+    longer than ``SPOTCHECK_JOB_MAX_SECONDS``: the job stops there (its transaction, if any, rolls back) and
+    ends failed with :func:`timed_out_message`."""
+
+
+def max_seconds() -> int:
+    return int(settings.SPOTCHECK_JOB_MAX_SECONDS)
+
+
+def timed_out_message() -> str:
+    """``运行超过 30 分钟，已停止`` (the limit ``SPOTCHECK_JOB_MAX_SECONDS``, in seconds when not whole minutes)."""
+    seconds = max_seconds()
+    shown = f"{seconds // 60} 分钟" if seconds % 60 == 0 else f"{seconds} 秒"
+    return f"运行超过 {shown}，已停止"
 
 
 #: Folders under ``MEDIA_ROOT`` where jobs keep their files (uploads waiting to be imported, exports).
@@ -79,8 +97,22 @@ class Job(ScopedModel):
     def percent(self) -> int:
         return min(100, self.done * 100 // self.total) if self.total else (100 if self.finished else 0)
 
+    @property
+    def deadline(self) -> dt.datetime | None:
+        """When a running job must have ended (``started_at`` + ``SPOTCHECK_JOB_MAX_SECONDS``)."""
+        return self.started_at + dt.timedelta(seconds=max_seconds()) if self.started_at else None
+
+    def check_deadline(self) -> None:
+        """Raise :class:`JobTimedOut` when the job has run past its deadline (no database access)."""
+        deadline = self.deadline
+        if deadline is not None and timezone.now() > deadline:
+            raise JobTimedOut(timed_out_message())
+
     def set_progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
-        """Store progress with one UPDATE (visible to other connections at once; call in batches)."""
+        """Store progress with one UPDATE (visible to other connections at once; call in batches).
+
+        Past the job's deadline it raises :class:`JobTimedOut` instead (the job's one cooperative stop)."""
+        self.check_deadline()
         self.done = done
         if total is not None:
             self.total = total

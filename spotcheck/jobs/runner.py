@@ -10,7 +10,10 @@ transaction).
 The function receives the ``Job`` and returns a JSON-able result; it reports progress with
 ``job.set_progress`` in batches. Raising ``JobFailed`` ends the job as failed with a Chinese message
 and an optional result (e.g. the per-row error report); any other exception is logged and ends it
-as failed with a generic message.
+as failed with a generic message. ``set_progress`` itself raises ``JobTimedOut`` once the job has run
+longer than ``SPOTCHECK_JOB_MAX_SECONDS``: the job ends failed with "运行超过 N 分钟，已停止" (a job
+writes in one transaction, which that exception rolls back; a job that keeps running without reporting
+progress is marked failed by ``jobs.actions.reap_stale_jobs``).
 """
 
 from __future__ import annotations
@@ -21,11 +24,13 @@ from typing import Any
 
 from django.utils import timezone
 
-from .models import Job
+from .models import Job, JobTimedOut
 
 log = logging.getLogger(__name__)
 
 JobFunc = Callable[[Job], Any]
+
+__all__ = ["JobFailed", "JobFunc", "JobTimedOut", "run"]
 
 
 class JobFailed(Exception):
@@ -54,6 +59,9 @@ def run(job_id: int, func: JobFunc) -> Job:
         result = func(job)
     except JobFailed as exc:
         job.status, job.message, job.result = Job.Status.FAILED, exc.message[:200], exc.result
+    except JobTimedOut as exc:
+        log.warning("job %s (%s) stopped: %s", job.pk, job.kind, exc)
+        job.status, job.message, job.result = Job.Status.FAILED, str(exc)[:200], None
     except Exception:
         log.exception("job %s (%s) failed", job.pk, job.kind)
         job.status, job.message = Job.Status.FAILED, "后台任务出现内部错误，请联系系统管理员查看日志"

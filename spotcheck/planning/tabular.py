@@ -19,6 +19,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from spotcheck.base import tabular as base_tabular
+from spotcheck.base import uploads
 from spotcheck.directory.io import ImportFileError, RowError, read_table
 
 __all__ = ["ImportRejected", "RowError", "Table", "missing_columns", "read_rows", "write_xlsx"]
@@ -58,11 +59,16 @@ def read_rows(upload: Any, key_column: str, aliases: Mapping[str, str] | None = 
     """The first sheet (or the CSV) of an uploaded file as ``(row number, {column: text})``.
 
     ``aliases`` maps other header texts (whitespace removed) to column names. Raises
-    :class:`ImportRejected` when the file cannot be read or its header lacks ``key_column``.
+    :class:`ImportRejected` when the file fails the upload check (``base.uploads``, kind ``planning``),
+    cannot be read or its header lacks ``key_column``.
     """
     aliases = aliases or {}
+    try:  # the upload check of every import (type by content, size cap) before any of it is read
+        checked = uploads.check_import(upload, "planning")
+    except uploads.UploadRejected as exc:
+        raise ImportRejected([RowError(0, "", str(exc))]) from None
     try:
-        raw = read_table(upload.read(), upload.name)
+        raw = read_table(upload.read(), checked.name)
     except ImportFileError as exc:
         raise ImportRejected([RowError(0, "", str(exc))])
     header_row, headers, body = 1, [_text(h) for h in raw.headers], raw.rows

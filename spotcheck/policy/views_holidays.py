@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from spotcheck.base import uploads
 from spotcheck.base.permissions import can
 from spotcheck.base.scope import require
 
@@ -31,7 +32,6 @@ from . import calendar as cal
 from .models import HolidayOverride
 
 WEEKDAYS = "一二三四五六日"
-MAX_UPLOAD = 1024 * 1024
 
 
 class _Form(forms.Form):
@@ -62,9 +62,13 @@ class ImportForm(_Form):
     file = forms.FileField(label="CSV 文件", help_text="每行：日期,类型,说明；类型为 休息/holiday 或 上班/workday；UTF-8 编码")
 
     def clean_file(self) -> Any:
+        """The upload check of every import (``base.uploads``, kind ``holidays``: CSV text by content, at most
+        ``SPOTCHECK_HOLIDAYS_MAX_BYTES``) before the file is read."""
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD:
-            raise ValidationError("CSV 文件：不能超过 1 MB")
+        try:
+            uploads.check_import(upload, "holidays")
+        except uploads.UploadRejected as exc:
+            raise ValidationError(str(exc)) from None
         return upload
 
 

@@ -94,29 +94,36 @@ def _records(rows: Iterator[tuple[int, list[Any]]], filename: str) -> Iterator[t
         raise ImportFailed([f"{filename}：{exc}"]) from None
 
 
-def read_csv(data: bytes | BinaryIO, filename: str) -> Iterator[tuple[int, dict[str, str]]]:
+def read_csv(data: bytes | BinaryIO, filename: str, max_rows: int | None = None) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows of a CSV file (UTF-8 or GB18030); ``data`` may be an open binary file, read as a stream."""
-    return _records(tabular.iter_csv(data), filename)
+    return _records(tabular.iter_csv(data, max_rows=max_rows), filename)
 
 
-def read_xlsx(data: bytes, filename: str) -> Iterator[tuple[int, dict[str, str]]]:
-    return _records(tabular.iter_xlsx(data), filename)
+def read_xlsx(data: bytes | BinaryIO, filename: str, max_rows: int | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of the first sheet of a workbook (``data`` may be an open binary file, read as a stream)."""
+    return _records(tabular.iter_xlsx(data, max_rows=max_rows), filename)
 
 
-def source_from_bytes(filename: str, data: bytes | BinaryIO) -> Source:
+def source_from_bytes(filename: str, data: bytes | BinaryIO, max_rows: int | None = None) -> Source:
+    """One table's rows from a file already through the upload check (``base.uploads``, kind ``claims``);
+    past ``max_rows`` rows (blank ones included) reading stops with ``ImportFailed``."""
     table = table_of(filename)
     if table is None:
         raise ImportFailed([f"{filename}：无法识别的文件名，应以 mdtrt_d、setl_d 或 fee_list_d 开头"])
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
-        return Source(table, filename, read_csv(data, filename))
-    if suffix in (".xlsx", ".xlsm"):
-        return Source(table, filename, read_xlsx(data if isinstance(data, bytes) else data.read(), filename))
+        return Source(table, filename, read_csv(data, filename, max_rows))
+    if suffix == ".xlsx":
+        return Source(table, filename, read_xlsx(data, filename, max_rows))
     raise ImportFailed([f"{filename}：只支持 CSV 或 xlsx 文件"])
 
 
-def sources_from_paths(paths: Iterable[str | Path]) -> list[Source]:
-    """Files, or directories whose mdtrt_d*/setl_d*/fee_list_d* files are taken."""
+def sources_from_paths(paths: Iterable[str | Path], max_rows: int | None = None) -> list[Source]:
+    """Files, or directories whose mdtrt_d*/setl_d*/fee_list_d* files are taken. Every file first passes the
+    upload check of imports (``base.uploads.check_path``, kind ``claims``: type by content, size cap); the
+    first refusal is an ``ImportFailed`` naming the file, before any file is read."""
+    from spotcheck.base import uploads
+
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -125,7 +132,15 @@ def sources_from_paths(paths: Iterable[str | Path]) -> list[Source]:
             files.append(p)
         else:
             raise ImportFailed([f"{p}：文件不存在"])
-    return [source_from_bytes(f.name, f.open("rb") if f.suffix.lower() == ".csv" else f.read_bytes()) for f in files]
+    errors = []
+    for f in files:
+        try:
+            uploads.check_path(f, "claims")
+        except uploads.UploadRejected as exc:
+            errors.append(str(exc))
+    if errors:
+        raise ImportFailed(errors)
+    return [source_from_bytes(f.name, f.open("rb"), max_rows) for f in files]
 
 
 # ── parsing of one value ────────────────────────────────────────────────────

@@ -8,9 +8,11 @@ to the batch or the run, or every error (file, row and field) with nothing writt
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
@@ -22,8 +24,9 @@ from .models import ClaimBatch
 
 def run_import_job(job: Any) -> dict[str, Any]:
     """Import the files under ``job.file_path`` (a folder of the upload: ``000.csv``, ``001.xlsx`` … in the
-    order of ``job.result["names"]``, the original file names) for ``job.result["period"]``; the folder is
-    removed afterwards."""
+    order of ``job.result["names"]``, the original file names, checked by ``base.uploads`` when they were
+    uploaded) for ``job.result["period"]``; at most ``SPOTCHECK_CLAIMS_MAX_ROWS`` rows per file; the job's
+    deadline is checked while the rows are read. The folder is removed afterwards."""
     folder = Path(job.file_path)
     params = job.result if isinstance(job.result, dict) else {}
     period, names = str(params.get("period", "")), [str(n) for n in params.get("names", [])]
@@ -34,7 +37,10 @@ def run_import_job(job: Any) -> dict[str, Any]:
             raise JobFailed("上传的文件已不完整，请重新上传")
         handles = [p.open("rb") for p in files]
         try:
-            sources = [io.source_from_bytes(name, h) for name, h in zip(names, handles, strict=True)]
+            sources = [io.source_from_bytes(name, h, settings.SPOTCHECK_CLAIMS_MAX_ROWS)
+                       for name, h in zip(names, handles, strict=True)]
+            for source in sources:
+                source.rows = _watched(source.rows, job)
             batch = actions.import_batch(job.created_by, sources, period)
         except io.ImportFailed as exc:
             raise JobFailed(f"导入失败：共 {len(exc.errors)} 处错误，未写入任何数据", {"errors": exc.errors}) from None
@@ -50,6 +56,19 @@ def run_import_job(job: Any) -> dict[str, Any]:
     job.set_progress(1, 1, summary)
     return {"summary": summary, "url": reverse("screening:batch", args=[batch.pk]), "link_text": "查看批次",
             "batch": batch.pk}
+
+
+#: Rows read between two checks of the job's deadline.
+_DEADLINE_EVERY = 10_000
+
+
+def _watched(rows: Iterable[Any], job: Any) -> Iterator[Any]:
+    """``rows``, checking every so often whether the job has run past ``SPOTCHECK_JOB_MAX_SECONDS``
+    (``Job.check_deadline`` raises ``JobTimedOut``; the import's transaction rolls back)."""
+    for number, row in enumerate(rows, start=1):
+        if number % _DEADLINE_EVERY == 0:
+            job.check_deadline()
+        yield row
 
 
 def run_screening_job(job: Any) -> dict[str, Any]:

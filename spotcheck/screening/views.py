@@ -8,6 +8,7 @@ counted and shown. Anything else is a 404.
 from __future__ import annotations
 
 import io as stdio
+import shutil
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from spotcheck.base import tabular
+from spotcheck.base import tabular, uploads
 from spotcheck.base.permissions import can
 from spotcheck.base.scope import require
 from spotcheck.directory.models import Institution
@@ -77,22 +78,41 @@ def import_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return index(request, form=form)
     files = form.cleaned_data["files"]
-    unknown = [f.name for f in files if io.table_of(f.name) is None]
+    names = [uploads.display_name(f.name) for f in files]
+    unknown = [name for name in names if io.table_of(name) is None]
     if unknown:
         return index(request, form=form, errors=[
             f"{name}：无法识别的文件名，应以 mdtrt_d、setl_d 或 fee_list_d 开头" for name in unknown])
-    names = [Path(f.name).name for f in files]
     if len(set(names)) != len(names):
         return index(request, form=form, errors=["同名文件只能上传一个，请检查所选文件"])
+    checked, errors = [], []
+    for upload in files:  # type by content, size cap per file: before anything is stored or queued
+        try:
+            checked.append(uploads.check_import(upload, "claims"))
+        except uploads.UploadRejected as exc:
+            errors.append(str(exc))
+    if errors:
+        return index(request, form=form, errors=errors)
+    job = _start_import(user, files, checked, names, form.cleaned_data["period"])
+    return redirect("jobs:status", job_id=job.pk)
+
+
+def _start_import(user: Any, files: list[Any], checked: list[uploads.Checked], names: list[str], period: str) -> Any:
+    """Store the checked files in a new folder under safe names (``000.csv``, ``001.xlsx`` … by type; the job
+    maps them back to ``names``, ``jobs.run_import_job``) and queue the import; the folder is removed when
+    the job cannot be created. A job that fails before it starts leaves it to ``jobs.actions.prune_job_files``."""
     folder = Path(settings.MEDIA_ROOT) / "imports" / uuid.uuid4().hex
     folder.mkdir(parents=True)
-    for i, upload in enumerate(files):  # stored under safe names; the job maps them back (jobs.run_import_job)
-        with (folder / f"{i:03d}{Path(upload.name).suffix.lower()[:10]}").open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-    job = start_job(user, "screening:import", jobs.run_import_job, file_path=str(folder),
-                    file_name="、".join(names), params={"period": form.cleaned_data["period"], "names": names})
-    return redirect("jobs:status", job_id=job.pk)
+    try:
+        for i, (upload, check) in enumerate(zip(files, checked, strict=True)):
+            with (folder / f"{i:03d}{check.extension}").open("wb") as out:
+                for chunk in upload.chunks():
+                    out.write(chunk)
+        return start_job(user, "screening:import", jobs.run_import_job, file_path=str(folder),
+                         file_name="、".join(names), params={"period": period, "names": names})
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 @login_required

@@ -112,7 +112,7 @@ def test_attachments_pass_the_shared_upload_check(subject, county_user, settings
     assert refused.value.field == "evidence" and "不允许上传" in refused.value.message
     settings.SPOTCHECK_CREDIT_ATTACHMENT_MAX_MB = 1
     big = SimpleUploadedFile("大文件.pdf", f.PDF + b"0" * (1024 * 1024), content_type="application/pdf")
-    with pytest.raises(actions.ActionRefused, match="超过大小上限 1 MB"):
+    with pytest.raises(actions.ActionRefused, match="文件过大：大文件.pdf 为 1,048,[0-9]+ 字节，上传文件上限为 1 MB"):
         actions.file_objection(county_user, rec, "金额有误", evidence=big)
     assert not rec.objections.exists()
     obj = actions.file_objection(county_user, rec, "金额有误", evidence=f.upload(f.PDF, "../../证明.html"))

@@ -330,7 +330,7 @@ def test_evidence_refuses_disguised_and_oversized_files(hospital_inspection, tea
         actions.add_evidence(team_user, hospital_inspection, upload(JPEG, "v.mp4", "video/mp4"), "video")
     PolicySetting.objects.create(key="inspection.photo_max_mb", value=0.0001, effective_from=dt.date(2000, 1, 1),
                                  note="t")
-    with pytest.raises(actions.ActionRefused, match="大小上限"):
+    with pytest.raises(actions.ActionRefused, match="文件过大：.*上传文件上限为"):
         actions.add_evidence(team_user, hospital_inspection, upload(JPEG + b"\x00" * 200), "photo")
     PolicySetting.objects.create(key="inspection.evidence_types", value=["video/mp4"],
                                  effective_from=dt.date(2000, 1, 2), note="t")

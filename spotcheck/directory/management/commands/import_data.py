@@ -4,7 +4,8 @@
 ``--user USERNAME`` imports as that user (permission ``change`` — ``admin`` for regions — and the
 user's area apply, and the audit chain names the user). Without it the command acts as the system
 actor: no area limit, recorded in the audit chain as ``cli``. On any error the per-row report is
-printed to stderr (``第 5 行「统一社会信用代码」：…``), nothing is written and the exit status is 1.
+printed to stderr (``第 5 行「统一社会信用代码」：…``), nothing is written and the exit status is 1. The file
+first passes the upload check of every import (``base.uploads.check_path``: type by content, size cap).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from spotcheck.base import uploads
 from spotcheck.directory import io
 
 
@@ -36,7 +38,12 @@ class Command(BaseCommand):
         path = Path(opts["file"])
         if not path.is_file():
             raise CommandError(f"文件 {path} 不存在")
-        kind, data = opts["kind"], path.read_bytes()
+        kind = opts["kind"]
+        try:  # the upload check of every import (type by content, size cap) before the file is read
+            uploads.check_path(path, "regions" if kind == "regions" else "directory")
+        except uploads.UploadRejected as exc:
+            raise CommandError(f"{exc}；未写入任何数据")
+        data = path.read_bytes()
         try:
             if kind == "regions":
                 result = io.import_regions(data, path.name, actor=actor)

@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from spotcheck.base import uploads
 from spotcheck.policy import actions as policy_actions
 from spotcheck.policy import calendar as cal
 
@@ -123,9 +124,12 @@ class Command(BaseCommand):
 
     def _holidays_import(self, opts: dict[str, Any]) -> None:
         name = opts["file"]
-        try:
+        try:  # the upload check of every import (CSV text by content, size cap) before the file is read
+            uploads.check_path(name, "holidays")
             with open(name, "rb") as handle:
                 data = handle.read()
+        except uploads.UploadRejected as exc:
+            raise CommandError(f"{exc}；未作任何修改", returncode=EXIT_ERROR)
         except OSError as exc:
             raise CommandError(f"无法读取文件 {name}：{exc.strerror or exc}", returncode=EXIT_ERROR)
         changed, unchanged = policy_actions.import_overrides("cli", data)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from spotcheck.directory.models import Institution
@@ -57,7 +58,8 @@ class Command(BaseCommand):
                 raise CommandError("请指定要导入的文件或目录")
             if not opts["period"]:
                 raise CommandError("请用 --period 指定数据期间，如 --period 2023-10")
-            batch = self._import(lambda: io.sources_from_paths(opts["targets"]), opts["period"])
+            batch = self._import(lambda: io.sources_from_paths(opts["targets"], settings.SPOTCHECK_CLAIMS_MAX_ROWS),
+                                 opts["period"])
         elif verb == "demo":
             codes, pairs = demo_institutions(opts["institutions"])
             if len(codes) < 2:
