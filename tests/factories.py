@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import importlib
 import io
 import itertools
@@ -53,6 +54,24 @@ PASSWORD = "test-password-123"
 def user(username: str, role: str = Role.COUNTY_STAFF, region_code: str = YANGCHENG, **extra: Any) -> User:
     u = User.objects.create_user(username=username, password=PASSWORD, role=role, region_code=region_code, **extra)
     return u
+
+
+def api_token(user: User) -> str:
+    """A new API token of ``user`` (knox keeps its digest; the token itself exists only here)."""
+    from knox.models import AuthToken
+
+    return AuthToken.objects.create(user=user)[1]
+
+
+#: Audit events of signing in and out (a test's ``force_login`` records one).
+SIGN_IN_EVENTS = ("accounts.signin", "accounts.signout", "accounts.signin.failed", "accounts.lockout")
+
+
+def business_events() -> Any:
+    """The audit events other than signing in and out."""
+    from spotcheck.audit.models import AuditEvent
+
+    return AuditEvent.objects.exclude(action__in=SIGN_IN_EVENTS)
 
 
 def department(region_code: str = YANGCHENG, kind: str = DepartmentKind.HEALTHCARE_SECURITY, name: str = "") -> Department:
@@ -518,3 +537,116 @@ def make_departments() -> dict[str, Department]:
 
 #: Where the browser tests save their screenshots.
 E2E_ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "e2e"
+
+
+# --------------------------------------------------------------------------------------------
+# Files an import must refuse (base.uploads): each a (name, bytes) pair for an import of a given extension.
+
+HTML_PAGE = b"<!DOCTYPE html>\n<html><body><script>alert(document.cookie)</script></body></html>\n"
+EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 240 + b"This program"
+
+
+def zip_bytes(parts: dict[str, bytes]) -> bytes:
+    """A ZIP archive of ``parts`` (deflated)."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+@functools.lru_cache(maxsize=2)
+def xlsx_bomb(rows: int = 300_000) -> bytes:
+    """A real .xlsx (openpyxl opens it) whose one sheet holds ``rows`` rows: a few hundred KB that unpack to
+    ``rows`` × ~70 bytes of XML."""
+    import io
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = io.BytesIO()
+    Workbook().save(book)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(book.getvalue())) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                dst.writestr(info, src.read(info))
+                continue
+            with dst.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+                sheet.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns='
+                            b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+                for r in range(1, rows + 1):
+                    sheet.write(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>x</t></is></c></row>' % (r, r))
+                sheet.write(b"</sheetData></worksheet>")
+    return out.getvalue()
+
+
+def refused_uploads(ext: str) -> dict[str, tuple[str, bytes]]:
+    """What every import must refuse, named with extension ``ext`` (``.csv``/``.xlsx``): case → (name, bytes).
+    ``bomb`` is refused once ``SPOTCHECK_XLSX_MAX_UNPACKED_BYTES`` is below its ~20 MB of XML."""
+    return {
+        "html": (f"page{ext}", HTML_PAGE),
+        "exe": (f"setup{ext}", EXECUTABLE),
+        "nul": (f"nul{ext}", b"a,b\r\n1,\x002\r\n"),
+        "zip": (f"archive{ext}", zip_bytes({"readme.txt": b"not a workbook"})),
+        "bomb": (f"bomb{ext}", xlsx_bomb()),
+        "traversal": (f"../../evil{ext}", HTML_PAGE),
+    }
+
+
+def media_files() -> set[str]:
+    """Every file under ``MEDIA_ROOT`` and the ``evil*`` next to it (what an upload must never add to)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    root = Path(settings.MEDIA_ROOT)
+    return {str(p) for base in (root, root.parent) for p in (base.rglob("*") if base == root else base.glob("evil*"))
+            if not p.is_dir()}
+
+
+def multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
+    """A multipart/form-data body whose file names are sent exactly as given (the test client keeps only
+    their last part): ``fields``, and ``files`` as (field, file name, bytes); returns (body, content type)."""
+    boundary = "----spotcheck-test-boundary"
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for field, filename, data in files:
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+                     f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+#: The refusals every import page is tested with: (case, extension, what the message says).
+REFUSAL_CASES = [
+    ("oversize", ".xlsx", "文件过大："),
+    ("html", ".xlsx", "网页或 XML 文本"),
+    ("html", ".csv", "网页或 XML 文本"),
+    ("exe", ".csv", "可执行程序"),
+    ("nul", ".csv", "含有 NUL 字节"),
+    ("zip", ".xlsx", "ZIP 压缩包"),
+    ("bomb", ".xlsx", "解压后为"),
+    ("traversal", ".csv", "evil.csv"),
+]
+
+
+def refusal_upload(case: str, ext: str, settings: Any, cap_setting: str, good: tuple[str, bytes] | None = None,
+                   prefix: str = "") -> tuple[str, bytes]:
+    """The (name, bytes) of a refusal case for an import whose size cap is ``cap_setting``; ``oversize`` is
+    ``good`` (a valid file) under a cap of 100 bytes, ``bomb`` meets an unpacked cap of 5 MB. ``prefix`` is put
+    before the name (the claims import recognises its tables by the name)."""
+    if case == "oversize":
+        assert good is not None and len(good[1]) > 100
+        setattr(settings, cap_setting, 100)
+        return good
+    if case == "bomb":
+        settings.SPOTCHECK_XLSX_MAX_UNPACKED_BYTES = 5 * 1024 * 1024
+    name, data = refused_uploads(ext)[case]
+    head, _, tail = name.rpartition("/")
+    return (f"{head}/{prefix}{tail}" if head else f"{prefix}{tail}"), data

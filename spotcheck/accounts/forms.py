@@ -44,6 +44,11 @@ class CodeForm(forms.Form):
         "autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
         help_text="手机验证器上的 6 位数字；手机不在身边时可输入一个恢复码（xxxxx-xxxxx）")
 
+    def __init__(self, *args: object, enrol: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if enrol:
+            self.fields["token"].help_text = "扫码后验证器显示的 6 位数字"
+
 
 class UserFilterForm(forms.Form):
     q = forms.CharField(label="用户名或姓名", required=False, max_length=50)

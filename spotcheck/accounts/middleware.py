@@ -69,7 +69,7 @@ class AccountPolicyMiddleware:
         user = getattr(request, "user", None)
         if (user is not None and user.is_authenticated and not request.session.get(POLICY_OK)
                 and not self._exempt(request.path_info)):
-            step = self._pending_step(user)
+            step = self.pending_step(user)
             if step is None:
                 request.session[POLICY_OK] = True  # checked once per session (a role change ends it)
             else:
@@ -89,7 +89,8 @@ class AccountPolicyMiddleware:
         return path in exempt or path.startswith(settings.STATIC_URL or "/static/")
 
     @staticmethod
-    def _pending_step(user: object) -> tuple[str, str] | None:
+    def pending_step(user: object) -> tuple[str, str] | None:
+        """The sign-in step ``user`` must take before other pages: (URL name, reason), or None."""
         verified = getattr(user, "is_verified", lambda: False)()
         if not verified and security.two_factor_required(user):
             if security.totp_device(user) is None:

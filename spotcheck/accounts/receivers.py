@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from spotcheck.base.http import client_ip
 
 from . import actions
-from .middleware import POLICY_OK, stamp_sign_in
+from .middleware import POLICY_OK, AccountPolicyMiddleware, stamp_sign_in
 
 
 def _session_key(request: HttpRequest | None) -> str:
@@ -24,7 +24,11 @@ def _agent(request: HttpRequest | None) -> str:
 def on_logged_in(sender: object, request: HttpRequest | None = None, user: Any = None, **kwargs: object) -> None:
     stamp_sign_in(sender, request=request)
     if request is not None and hasattr(request, "session"):
-        request.session.pop(POLICY_OK, None)
+        # nothing pending (second factor, password change): the middleware need not ask on each page
+        if AccountPolicyMiddleware.pending_step(user) is None:
+            request.session[POLICY_OK] = True
+        else:
+            request.session.pop(POLICY_OK, None)
         if not request.session.session_key:
             request.session.save()
     actions.signed_in(user, _session_key(request), client_ip(request) if request is not None else "", _agent(request))

@@ -8,6 +8,7 @@ manage = ([
     path("users/", views_users.user_list, name="user-list"),
     path("users/new/", views_users.user_create, name="user-create"),
     path("users/locks/", views_users.locks, name="locks"),
+    path("users/security/", views_users.security_overview, name="security-overview"),
     path("users/<int:pk>/", views_users.user_detail, name="user-detail"),
     path("users/<int:pk>/deactivate/", views_users.user_deactivate, name="user-deactivate"),
     path("users/<int:pk>/activate/", views_users.user_activate, name="user-activate"),

@@ -99,7 +99,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     if security.totp_device(user) is not None and not user.is_verified():
         return redirect("two-factor-verify")
     device = actions.start_two_factor(user)
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST or None, enrol=True)
     if request.method == "POST" and form.is_valid():
         ok, codes = run_action(request, lambda: actions.confirm_two_factor(user, device, form.cleaned_data["token"]),
                                "两步验证已启用")

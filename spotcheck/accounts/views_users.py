@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from knox.models import AuthToken
 
 from spotcheck.base.permissions import can
+from spotcheck.base.roles import Role
 from spotcheck.base.views import run_action
 from spotcheck.core.regions import builtin_region_name
 
@@ -53,6 +54,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
         u.area_name = builtin_region_name(u.region_code) or u.region_code
     return render(request, "accounts/users/list.html", {
         "form": form, "page": page, "locked": locked, "can_users": can(request.user, "users"),
+        "can_security": can(request.user, "security"),
     })
 
 
@@ -176,3 +178,47 @@ def locks(request: HttpRequest) -> HttpResponse:
                 reason=(request.POST.get("reason") or "").strip()[:200]), f"已解锁：{value}")
         return redirect(reverse("accounts:locks"))
     return render(request, "accounts/users/locks.html", {"locks": security.locked_out()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def security_overview(request: HttpRequest) -> HttpResponse:
+    """安全管理员: the sign-in policy in force, the encryption keys and their use, and the audit checkpoints
+    (with 签发检查点). The policy itself is set in the server's environment (docs/deploy.md)."""
+    from django.conf import settings
+
+    from spotcheck.audit import checkpoints
+    from spotcheck.audit.models import Checkpoint
+    from spotcheck.base import crypto
+    from spotcheck.base.fields import key_usage
+
+    _require_any(request.user, "security")
+    if request.method == "POST":
+        try:
+            cp = checkpoints.make_checkpoint()
+        except checkpoints.CheckpointError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"已签发审计检查点（第 {cp.seq} 号事件）")
+        return redirect("accounts:security-overview")
+    try:
+        ring, key_error = crypto.keyring(), ""
+    except crypto.FieldCryptoError as exc:
+        ring, key_error = None, str(exc)
+    usage = [(str(model._meta.verbose_name), sorted(counts.items())) for model, counts in key_usage().items()] \
+        if ring is not None else []
+    roles = [Role(r).label for r in Role.values if r in settings.SPOTCHECK_TWO_FACTOR_ROLES]
+    policy = [
+        ("两步验证", "、".join(roles) or "不要求（仅本人自愿开启）"),
+        ("密码有效期", f"{settings.SPOTCHECK_PASSWORD_MAX_AGE_DAYS} 天" if settings.SPOTCHECK_PASSWORD_MAX_AGE_DAYS
+         else "不过期"),
+        ("登录失败锁定", f"连续 {settings.AXES_FAILURE_LIMIT} 次，锁定 {int(settings.AXES_COOLOFF_TIME * 60)} 分钟"
+         "（账号和来源地址分别计算）"),
+        ("会话超时", f"空闲 {settings.SPOTCHECK_SESSION_IDLE_MINUTES} 分钟，最长 {settings.SPOTCHECK_SESSION_MAX_HOURS} 小时"),
+        ("接口令牌有效期", f"{settings.SPOTCHECK_API_TOKEN_DAYS} 天"),
+    ]
+    return render(request, "accounts/users/security_overview.html", {
+        "policy": policy, "ring": ring, "key_error": key_error, "usage": usage,
+        "cipher": crypto.cipher_prefix() if ring is not None else "",
+        "checkpoints": Checkpoint.objects.order_by("-seq", "-id")[:10],
+    })

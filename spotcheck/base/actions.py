@@ -45,3 +45,26 @@ def user_of(actor: Any) -> Any:
 def actor_name(actor: Any) -> str:
     """How ``actor`` is named in a record: the username, the system caller's name, or ``system``."""
     return getattr(actor, "username", "") or (actor if isinstance(actor, str) else "system")
+
+
+class SystemActor:
+    """The CLI acting on the server without ``--user``: every permission, no area limit, audited as ``cli``
+    (whoever can run the command on the server is the installation's operator)."""
+
+    pk = None
+    username = "cli"
+    role = "admin"
+    region_code = ""
+    scope_prefix = None
+    is_authenticated = True
+    is_active = True
+    is_superuser = True
+
+    def in_scope(self, region_code: str | None) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        return self.username
+
+
+SYSTEM_ACTOR = SystemActor()

@@ -21,6 +21,7 @@ snapshots (before/after) get :func:`for_snapshot`'s masked values.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -324,3 +325,18 @@ def decrypt_to_plaintext_rows(model: type[models.Model]) -> list[Any]:
             model._base_manager.filter(**{pk: row[0]}).update(**updates)
             changed.append(row[0])
     return changed
+
+
+def key_usage() -> dict[type[models.Model], Counter[str]]:
+    """Per model with encrypted fields: how many stored values each key (and cipher) encrypted, as
+    ``"<key id>（<cipher prefix>）" → count`` (``"（不是密文）"`` for a value that is not a token)."""
+    out: dict[type[models.Model], Counter[str]] = {}
+    for model in encrypted_models():
+        counts: Counter[str] = Counter()
+        for f in encrypted_fields(model):
+            qs = model._base_manager.annotate(_t=raw_column(f.attname)).exclude(_t="").exclude(_t__isnull=True)
+            for token in qs.values_list("_t", flat=True).iterator(chunk_size=2000):
+                t = crypto.parse_token(token)
+                counts[f"{t.kid}（{t.prefix}）" if t else "（不是密文）"] += 1
+        out[model] = counts
+    return out

@@ -56,6 +56,8 @@ from openpyxl.utils.datetime import from_excel
 from spotcheck.audit.actions import Pending, record, record_many, record_rows
 from spotcheck.audit.guard import check_rows
 from spotcheck.base import tabular
+from spotcheck.base.actions import SYSTEM_ACTOR
+from spotcheck.base.fields import prepare_bulk
 from spotcheck.base.permissions import can
 from spotcheck.base.scope import require
 from spotcheck.base.transactions import action, atomic_action
@@ -96,26 +98,6 @@ _DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]0{1
 Progress = Callable[[int, int, str], None]
 
 
-class SystemActor:
-    """The CLI acting without ``--user``: every permission, no area limit, audited as ``cli``."""
-
-    pk = None
-    username = "cli"
-    role = "admin"
-    region_code = ""
-    scope_prefix = None
-    is_authenticated = True
-    is_active = True
-    is_superuser = True
-
-    def in_scope(self, region_code: str | None) -> bool:
-        return True
-
-    def __str__(self) -> str:
-        return self.username
-
-
-SYSTEM_ACTOR = SystemActor()
 
 
 def resolve_actor(username: str | None) -> Any:
@@ -979,7 +961,8 @@ def _write(spec: Spec, actor: Any, plan: _Plan, reason: str) -> None:
         check_rows(model, [obj.pk for objs in groups.values() for obj in objs])
         model.objects.bulk_create([obj for _, obj in plan.creates], batch_size=_BATCH)
         for fields_, objs in groups.items():
-            model.objects.bulk_update(objs, [*fields_, stamp] if stamp else list(fields_), batch_size=_BATCH)
+            names = prepare_bulk(objs, fields_)  # encrypts 身份证号/phones and adds their digest columns
+            model.objects.bulk_update(objs, [*names, stamp] if stamp else names, batch_size=_BATCH)
         # Created objects hold exactly what was written (bulk_create sets pk and created_at on them). Updated
         # rows are read back: bulk_update wrote only the changed fields, and the other fields may have been
         # changed by someone else since the file was validated.

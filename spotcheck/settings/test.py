@@ -37,3 +37,18 @@ def _write_test_signing_key(path: Path) -> None:
 
 _write_test_signing_key(SPOTCHECK_AUDIT_SIGNING_KEY_FILE)
 SPOTCHECK_AUDIT_GUARD = False  # test set-ups write rows directly; the guard's own tests switch it on
+
+# Tests sign in with a password alone; the tests of two-factor sign-in and expiry switch them on.
+SPOTCHECK_TWO_FACTOR_ROLES = frozenset()
+SPOTCHECK_PASSWORD_MAX_AGE_DAYS = 0
+# Personal-data encryption (spotcheck/base/crypto.py): a fixed test key in a temp file, the same in every process
+# (subprocesses started by tests read what the test database holds). Tests of rotation use their own files.
+SPOTCHECK_FIELD_KEYS = ""
+SPOTCHECK_FIELD_KEYS_FILE = Path(tempfile.mkdtemp(prefix="spotcheck-field-keys-")) / "field-keys.json"
+SPOTCHECK_FIELD_KEYS_FILE.write_text(
+    '{"version": 1, "current": "test0001", "keys": [{"id": "test0001", '
+    '"key": "dGVzdC1vbmx5LWZpZWxkLWtleS1ub3Qtc2VjcmV0ISE=", "created": "2026-01-01T00:00:00+00:00"}]}\n',
+    encoding="utf-8",
+)
+SPOTCHECK_FIELD_KEYS_FILE.chmod(0o600)
+SPOTCHECK_FIELD_KEYS_AUTOCREATE = False

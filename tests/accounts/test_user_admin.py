@@ -234,3 +234,21 @@ def test_permission_table_is_what_can_answers(sysadmin, secadmin, auditadmin):
     assert can(sysadmin, "users") and not can(sysadmin, "audit") and not can(sysadmin, "security")
     assert can(secadmin, "security") and not can(secadmin, "users") and not can(secadmin, "view")
     assert can(auditadmin, "audit") and not can(auditadmin, "users") and not can(auditadmin, "change")
+
+
+def test_security_overview_shows_policy_keys_and_signs_a_checkpoint(client, secadmin, sysadmin):
+    from spotcheck.audit.models import Checkpoint
+    from spotcheck.base import crypto
+
+    client.force_login(sysadmin)
+    assert client.get(reverse("accounts:security-overview")).status_code == 403
+    client.force_login(secadmin)
+    page = client.get(reverse("accounts:security-overview")).content.decode()
+    assert "登录失败锁定" in page and crypto.keyring().current in page
+    f.inspector(f.YANGCHENG, phone="13812345678")
+    page = client.get(reverse("accounts:security-overview")).content.decode()
+    assert "13812345678" not in page and "（sm4gcm）：" in page
+    before = Checkpoint.objects.count()
+    r = client.post(reverse("accounts:security-overview"), follow=True)
+    assert "已签发审计检查点" in r.content.decode()
+    assert Checkpoint.objects.count() == before + 1

@@ -64,7 +64,7 @@ def test_invalid_uscc_shows_chinese_error_and_writes_nothing(client_for, county_
     error = body.index("统一社会信用代码校验位错误")
     assert body.rindex('name="uscc"', 0, error) > body.rindex('name="name"', 0, error)  # next to its field
     assert not Institution.objects.exists()
-    assert not AuditEvent.objects.exists()
+    assert not f.business_events().exists()
 
 
 def test_duplicate_code_is_a_field_error(client_for, county_user):
@@ -102,7 +102,7 @@ def test_edit_institution_records_before_after_and_requires_reason(client_for, c
     response = client.post(url, data)
     assert "change_reason" in response.context["form"].errors
     inst.refresh_from_db()
-    assert inst.name == "旧名称" and not AuditEvent.objects.exists()
+    assert inst.name == "旧名称" and not f.business_events().exists()
 
     response = client.post(url, {**data, "change_reason": "更名"})
     assert response.status_code == 302
@@ -120,7 +120,7 @@ def test_edit_without_changes_records_nothing(client_for, county_user):
                             contract_date="", change_reason="核对")
     response = client_for(county_user).post(reverse("directory:institution-edit", args=[inst.pk]), data)
     assert response.status_code == 302
-    assert not AuditEvent.objects.exists()
+    assert not f.business_events().exists()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ def test_inspector_form_rejects_bad_id_and_other_area_department(client_for, cou
     response = client.post(reverse("directory:inspector-create"),
                            inspector_data(dept, cert_valid_from="2029-01-01"))
     assert response.context["form"].errors["cert_valid_to"] == ["执法证有效期止不能早于有效期起"]
-    assert not Inspector.objects.exists() and not AuditEvent.objects.exists()
+    assert not Inspector.objects.exists() and not f.business_events().exists()
 
 
 # ------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from spotcheck.policy import calendar as cal
 from spotcheck.policy import urls as policy_urls
 from spotcheck.policy import urls_holidays
 from spotcheck.policy.models import HolidayOverride
+from tests.factories import business_events
 
 # The lead includes urls_holidays under /policy/holidays/; until then this test urlconf does.
 _included = any(str(p.pattern) == "holidays/" for p in policy_urls.urlpatterns)
@@ -94,7 +95,7 @@ def test_add_errors_name_the_field(client_for, admin_user):
     assert errors["day"] == ["日期：格式应为 YYYY-MM-DD"]
     assert errors["kind"] == ["类型：请选择休息或上班"]
     assert errors["note"][0].startswith("说明：不能超过 100 个字")
-    assert not AuditEvent.objects.exists()
+    assert not business_events().exists()
 
 
 def test_import_csv(client_for, admin_user):

@@ -139,19 +139,9 @@ class Command(BaseCommand):
     # --- status / retire --------------------------------------------------------------------------
 
     def _usage(self) -> dict[str, Counter[str]]:
-        from spotcheck.base import crypto
-        from spotcheck.base.fields import encrypted_fields, encrypted_models, raw_column
+        from spotcheck.base.fields import key_usage
 
-        out: dict[str, Counter[str]] = {}
-        for model in encrypted_models():
-            counts: Counter[str] = Counter()
-            for f in encrypted_fields(model):
-                qs = model._base_manager.annotate(_t=raw_column(f.attname)).exclude(_t="").exclude(_t__isnull=True)
-                for token in qs.values_list("_t", flat=True).iterator(chunk_size=2000):
-                    t = crypto.parse_token(token)
-                    counts[f"{t.kid}（{t.prefix}）" if t else "（不是密文）"] += 1
-            out[model._meta.label_lower] = counts
-        return out
+        return {model._meta.label_lower: counts for model, counts in key_usage().items()}
 
     def _status(self, opts: dict[str, Any]) -> None:
         from spotcheck.base import crypto
