@@ -188,9 +188,15 @@ def make_task(world: World, *, items: list[CheckItem] | None = None, slots: list
 
 
 def make_world() -> World:
-    """The ``world`` fixture: a 晋城 item list, a 阳城 plan starting in 30 days, the 医保局 and 市监局."""
+    """The ``world`` fixture: a 晋城 item list, a 阳城 plan starting in 30 days, the 医保局 and 市监局.
+
+    The task period (60 days) lies inside one calendar year, the plan's: a window that would cross
+    31 December starts on 1 January instead, so the tests work on any date."""
     today = timezone.localdate()
-    start, end = today + dt.timedelta(days=30), today + dt.timedelta(days=90)
+    start = today + dt.timedelta(days=30)
+    if (start + dt.timedelta(days=60)).year != start.year:
+        start = dt.date(start.year + 1, 1, 1)
+    end = start + dt.timedelta(days=60)
     item_list = ItemList.objects.create(region_id=JINCHENG, year=start.year, name="事项清单")
 
     def item(seq: int, kind: str, item_type: str) -> CheckItem:

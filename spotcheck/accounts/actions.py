@@ -34,6 +34,9 @@ from spotcheck.base.transactions import require_action
 from . import security
 from .models import RecoveryCode, User, UserSession
 
+#: Names the audit log uses for actors that are not accounts (the CLI, the worker, failed sign-ins).
+RESERVED_NAMES = frozenset({"anonymous", "cli", "system", "worker", "createsuperuser"})
+
 #: Fields a 系统管理员 sets on an account (the form and the CLI use the same list).
 ACCOUNT_FIELDS = ("display_name", "email", "role", "region_code", "inspector_number", "institution_code")
 
@@ -68,7 +71,9 @@ def _clean_account(actor: Any, data: dict[str, Any], target: User | None) -> dic
     if role not in Role.values:
         raise ActionRefused("请选择有效的角色", field="role")
     if not security.may_grant(actor, role):
-        raise PermissionDenied("只有系统管理员可以分配角色")
+        if not (actor.is_superuser or getattr(actor, "role", "") == Role.ADMIN):
+            raise PermissionDenied("只有系统管理员可以分配角色")
+        raise ActionRefused(f"“{Role(role).label}”角色只能由安装账号（超级用户）分配", field="role")
     region = clean.get("region_code", target.region_code if target else "")
     if role in (Role.ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN, Role.AUDITOR):
         clean["region_code"] = region = region or ""
@@ -97,6 +102,11 @@ def _clean_account(actor: Any, data: dict[str, Any], target: User | None) -> dic
     return clean
 
 
+def _require_manage(actor: Any, user: User) -> None:
+    if not security.may_manage(actor, user):
+        raise PermissionDenied("管理员账号和安装账号只能由安装账号（超级用户）或在服务器上用命令行管理")
+
+
 def one_time_password() -> str:
     """A random password that meets the policy (four character classes, 14 characters)."""
     pools = [string.ascii_uppercase, string.ascii_lowercase, string.digits, "#%+=@"]
@@ -115,6 +125,8 @@ def create_user(actor: Any, username: str, data: dict[str, Any], *, password: st
     username = (username or "").strip()
     if not username:
         raise ActionRefused("请填写用户名", field="username")
+    if username.lower() in RESERVED_NAMES:
+        raise ActionRefused(f"用户名“{username}”是系统保留名称，请换一个", field="username")
     if User.objects.filter(username__iexact=username).exists():
         raise ActionRefused(f"用户名“{username}”已被使用", field="username")
     clean = _clean_account(actor, data, None)
@@ -140,8 +152,7 @@ def update_user(actor: Any, user: User, data: dict[str, Any], reason: str = "") 
     if user.pk == actor.pk and any(clean.get(k, getattr(user, k)) != getattr(user, k)
                                    for k in ("role", "region_code")):
         raise ActionRefused("不能修改自己的角色或所属区域，请由另一位系统管理员办理", field="role")
-    if user.is_superuser and not actor.is_superuser:
-        raise PermissionDenied("安装账号只能在服务器上用命令行管理")
+    _require_manage(actor, user)
     before = {k: getattr(user, k) for k in clean}
     changed = {k: v for k, v in clean.items() if v != before[k]}
     if not changed:
@@ -153,6 +164,7 @@ def update_user(actor: Any, user: User, data: dict[str, Any], reason: str = "") 
            reason=reason or "修改账号")
     if "role" in changed or "region_code" in changed:
         _end_sessions(actor, user, "角色或区域变更，须重新登录")
+        _revoke_tokens(actor, user, AuthToken.objects.filter(user=user), "角色或区域变更")
     return user
 
 
@@ -163,8 +175,7 @@ def set_active(actor: Any, user: User, active: bool, reason: str) -> User:
     require(actor, "users")
     if user.pk == actor.pk:
         raise ActionRefused("不能停用或启用自己的账号", field="is_active")
-    if user.is_superuser and not actor.is_superuser:
-        raise PermissionDenied("安装账号只能在服务器上用命令行管理")
+    _require_manage(actor, user)
     if not (reason or "").strip():
         raise ActionRefused("请填写原因", field="reason")
     if user.is_active == active:
@@ -188,14 +199,14 @@ def reset_password(actor: Any, user: User, reason: str) -> str:
     require(actor, "users")
     if user.pk == actor.pk:
         raise ActionRefused("请在“修改密码”页面修改自己的密码", field="password")
-    if user.is_superuser and not actor.is_superuser:
-        raise PermissionDenied("安装账号只能在服务器上用命令行管理")
+    _require_manage(actor, user)
     secret = one_time_password()
     user.set_password(secret)
     user.must_change_password = True
     user.save(update_fields=["password", "password_changed_at", "must_change_password"])
     record(actor, "accounts.user.reset_password", user, reason=reason or "重置密码")
     _end_sessions(actor, user, "密码已重置")
+    _revoke_tokens(actor, user, AuthToken.objects.filter(user=user), "密码已重置")
     return secret
 
 
@@ -217,6 +228,14 @@ def signed_in(user: User, session_key: str, ip: str, user_agent: str) -> None:
     record(user, "accounts.signin", reason=f"登录（来源地址 {ip or '未知'}）", **_user_ref(user))
 
 
+def session_rekeyed(old_key: str, new_key: str) -> None:
+    """Follow a session whose key changed (``update_session_auth_hash`` after a password change), so that
+    it can still be listed and ended. A step of the password change's action."""
+    require_action("session_rekeyed")
+    if old_key and new_key and old_key != new_key:
+        UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
+
+
 @action
 def signed_out(user: User | None, session_key: str) -> None:
     if session_key:
@@ -229,7 +248,7 @@ def signed_out(user: User | None, session_key: str) -> None:
 def sign_in_failed(username: str, ip: str) -> None:
     """A refused password. The user name is recorded as typed (bounded), never the password."""
     user = User.objects.filter(username=username[:150]).first()
-    record(user or "anonymous", "accounts.signin.failed", object_type="accounts.user",
+    record("anonymous", "accounts.signin.failed", object_type="accounts.user",
            object_id=str(user.pk) if user else "", region_code=user.region_code if user else "",
            reason=f"登录失败：用户名“{username[:64]}”，来源地址 {ip or '未知'}")
 
@@ -237,7 +256,7 @@ def sign_in_failed(username: str, ip: str) -> None:
 @action
 def locked(username: str, ip: str) -> None:
     user = User.objects.filter(username=username[:150]).first()
-    record(user or "anonymous", "accounts.lockout", object_type="accounts.user",
+    record("anonymous", "accounts.lockout", object_type="accounts.user",
            object_id=str(user.pk) if user else "", region_code=user.region_code if user else "",
            reason=f"连续登录失败，已锁定：用户名“{username[:64]}”，来源地址 {ip or '未知'}")
 
@@ -296,6 +315,7 @@ def reset_two_factor(actor: Any, user: User, reason: str) -> None:
     RecoveryCode.objects.filter(user=user).delete()
     record(actor, "accounts.2fa.reset", reason=reason, **_user_ref(user))
     _end_sessions(actor, user, "两步验证已重置")
+    _revoke_tokens(actor, user, AuthToken.objects.filter(user=user), "两步验证已重置")
 
 
 # --- one's own second factor -----------------------------------------------------------------------------
@@ -314,14 +334,16 @@ def _issue_recovery_codes(user: User) -> list[str]:
     require_action("_issue_recovery_codes")
     RecoveryCode.objects.filter(user=user).delete()
     codes = [security.new_recovery_code() for _ in range(settings.SPOTCHECK_RECOVERY_CODES)]
-    RecoveryCode.objects.bulk_create([RecoveryCode(user=user, digest=security.recovery_digest(c)) for c in codes])
+    RecoveryCode.objects.bulk_create([RecoveryCode(user=user, digest=security.recovery_digest(user, c))
+                                      for c in codes])
     return codes
 
 
 @action
 def confirm_two_factor(user: User, device: TOTPDevice, token: str) -> list[str]:
     """Confirm the authenticator with a first code; returns the new recovery codes (shown once)."""
-    if device.user_id != user.pk or device.confirmed:
+    device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=user, confirmed=False).first()
+    if device is None:
         raise ActionRefused("验证器已失效，请重新开始设置")
     if not device.verify_token((token or "").strip().replace(" ", "")):
         raise ActionRefused("验证码不正确，请核对手机时间后输入验证器当前显示的 6 位数字", field="token")
@@ -356,24 +378,28 @@ def disable_two_factor(user: User) -> None:
 @action
 def verify_second_factor(user: User, token: str) -> TOTPDevice | None:
     """Check a code from the authenticator or a recovery code (used up); the device to log in with, or
-    ``None`` (the failure is recorded)."""
-    device = security.totp_device(user)
+    ``None`` (the failure is recorded). The device row is locked, so parallel tries cannot share one
+    throttle state or replay one code; a failed recovery code counts against the same throttle."""
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("id").first()
     if device is None:
+        return None
+    allowed, _ = device.verify_is_allowed()
+    if not allowed:
+        record(user, "accounts.2fa.failed", reason="两步验证尝试过于频繁，已拒绝", **_user_ref(user))
         return None
     token = (token or "").strip()
     if security.looks_like_recovery_code(token):
-        code = RecoveryCode.objects.filter(user=user, used_at=None,
-                                           digest=security.recovery_digest(token)).first()
-        if code is not None:
-            code.used_at = timezone.now()
-            code.save(update_fields=["used_at"])
+        digest = security.recovery_digest(user, token)
+        used = RecoveryCode.objects.filter(user=user, used_at=None, digest=digest).update(used_at=timezone.now())
+        if used:
+            device.throttle_reset(commit=True)
             left = RecoveryCode.objects.filter(user=user, used_at=None).count()
             record(user, "accounts.2fa.recovery_used", reason=f"使用恢复码登录（剩余 {left} 个）", **_user_ref(user))
             return device
-    else:
-        allowed, _ = device.verify_is_allowed()
-        if allowed and device.verify_token(token.replace(" ", "")):
-            return device
+        device.throttle_increment(commit=True)
+    elif device.verify_token(token.replace(" ", "")):
+        record(user, "accounts.2fa.verified", reason="两步验证通过", **_user_ref(user))
+        return device
     record(user, "accounts.2fa.failed", reason="两步验证码错误", **_user_ref(user))
     return None
 
@@ -402,8 +428,9 @@ def _revoke_tokens(actor: Any, user: User, tokens: Any, reason: str) -> int:
     if not keys:
         return 0
     tokens.delete()
-    record(actor, "api_token.revoke", object_type="knox.authtoken", object_id=",".join(keys)[:64],
-           region_code=user.region_code, reason=f"{reason}：吊销 {len(keys)} 个接口令牌")
+    record(actor, "api_token.revoke", object_type="knox.authtoken", object_id=keys[0],
+           region_code=user.region_code,
+           reason=f"{reason}：吊销 {len(keys)} 个接口令牌（{'、'.join(k + '…' for k in keys)}）")
     return len(keys)
 
 

@@ -21,10 +21,12 @@ class AccountForm(forms.Form):
                                        help_text="机构账号对应的定点医药机构编码")
     reason = forms.CharField(label="原因", max_length=200, required=False, help_text="记入审计日志，可不填")
 
-    def __init__(self, *args: object, editing: bool = False, **kwargs: object) -> None:
+    def __init__(self, *args: object, editing: bool = False, roles: list[str] | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         if editing:
             del self.fields["username"]
+        if roles is not None:  # the roles this administrator may give
+            self.fields["role"].choices = [(k, v) for k, v in Role.choices if k in roles]
 
     def clean_username(self) -> str:
         import re
@@ -44,10 +46,13 @@ class CodeForm(forms.Form):
         "autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
         help_text="手机验证器上的 6 位数字；手机不在身边时可输入一个恢复码（xxxxx-xxxxx）")
 
-    def __init__(self, *args: object, enrol: bool = False, **kwargs: object) -> None:
+    def __init__(self, *args: object, enrol: bool = False, confirm_password: bool = False, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         if enrol:
             self.fields["token"].help_text = "扫码后验证器显示的 6 位数字"
+        if confirm_password:  # replacing an enrolled authenticator: the session alone is not enough
+            self.fields["password"] = forms.CharField(label="当前密码", widget=forms.PasswordInput(
+                attrs={"autocomplete": "current-password"}), help_text="更换手机需要确认当前密码")
 
 
 class UserFilterForm(forms.Form):

@@ -40,10 +40,20 @@ def on_logged_out(sender: object, request: HttpRequest | None = None, user: Any 
 
 def on_login_failed(sender: object, credentials: dict[str, Any] | None = None, request: HttpRequest | None = None,
                     **kwargs: object) -> None:
+    """A refused password is an event, except while the user name or address is locked already (django-axes
+    refuses those tries before checking anything; recording each would let anyone fill the audit chain)."""
+    if request is not None and getattr(request, "axes_locked_out", False):
+        return
     username = str((credentials or {}).get("username") or "")
     actions.sign_in_failed(username, client_ip(request) if request is not None else "")
 
 
 def on_locked_out(sender: object, request: HttpRequest | None = None, username: str | None = None,
                   ip_address: str | None = None, **kwargs: object) -> None:
+    """The lock itself, once: django-axes signals again on every later try (the count then exceeds the limit,
+    or is not computed at all when it refuses early)."""
+    from django.conf import settings
+
+    if request is not None and getattr(request, "axes_failures_since_start", None) != settings.AXES_FAILURE_LIMIT:
+        return
     actions.locked(str(username or ""), str(ip_address or ""))

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from knox.models import AuthToken
 
@@ -35,6 +36,7 @@ def _next(request: HttpRequest) -> str:
 
 
 @login_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def api_token(request: HttpRequest) -> HttpResponse:
     """List one's API tokens (prefix, dates), make a new one (shown once) or revoke one."""
@@ -56,10 +58,12 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's password change page, as an action: the change is recorded in the audit chain."""
 
     def form_valid(self, form: Any) -> HttpResponse:
+        old_key = self.request.session.session_key or ""
         with atomic_action():
-            response = super().form_valid(form)
+            response = super().form_valid(form)  # keeps the user signed in under a new session key
             user = User.objects.get(pk=self.request.user.pk)  # the row itself, not the request's lazy proxy
             actions.record_user_saved(user, [user], "accounts.user.password", "本人修改密码")
+            actions.session_rekeyed(old_key, self.request.session.session_key or "")
         messages.success(self.request, "密码已修改")
         return response
 
@@ -92,15 +96,17 @@ def end_my_sessions(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator: scan the QR code, type the first code, keep the recovery codes."""
     user = request.user
-    if security.totp_device(user) is not None and not user.is_verified():
+    replacing = security.totp_device(user) is not None
+    if replacing and not user.is_verified():
         return redirect("two-factor-verify")
     device = actions.start_two_factor(user)
-    form = CodeForm(request.POST or None, enrol=True)
-    if request.method == "POST" and form.is_valid():
+    form = CodeForm(request.POST or None, enrol=True, confirm_password=replacing)
+    if request.method == "POST" and form.is_valid() and _password_ok(request, form):
         ok, codes = run_action(request, lambda: actions.confirm_two_factor(user, device, form.cleaned_data["token"]),
                                "两步验证已启用")
         if ok:
@@ -116,6 +122,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     """The second step of sign-in: a code from the authenticator, or a recovery code."""
@@ -132,9 +139,29 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/two_factor_verify.html", {"form": form, "next": _next(request)})
 
 
+def _password_ok(request: HttpRequest, form: Any) -> bool:
+    """When the form asks for the current password (changing an enrolled second factor), it must be right."""
+    if "password" not in form.fields:
+        return True
+    if request.user.check_password(form.cleaned_data.get("password") or ""):
+        return True
+    form.add_error("password", "密码不正确")
+    return False
+
+
+def _confirmed_by_password(request: HttpRequest) -> bool:
+    if request.user.check_password(request.POST.get("password") or ""):
+        return True
+    messages.error(request, "请输入正确的当前密码以确认此操作")
+    return False
+
+
 @login_required
+@never_cache
 @require_POST
 def two_factor_codes(request: HttpRequest) -> HttpResponse:
+    if not _confirmed_by_password(request):
+        return redirect("accounts:security")
     ok, codes = run_action(request, lambda: actions.new_recovery_codes(request.user), "已生成新的恢复码")
     if ok:
         return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": reverse("accounts:security")})
@@ -144,5 +171,7 @@ def two_factor_codes(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def two_factor_disable(request: HttpRequest) -> HttpResponse:
+    if not _confirmed_by_password(request):
+        return redirect("accounts:security")
     run_action(request, lambda: actions.disable_two_factor(request.user), "两步验证已关闭")
     return redirect("accounts:security")

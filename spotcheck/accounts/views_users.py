@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from knox.models import AuthToken
 
@@ -28,6 +29,10 @@ from spotcheck.core.regions import builtin_region_name
 from . import actions, security
 from .forms import AccountForm, ReasonForm, UserFilterForm
 from .models import RecoveryCode, User, UserSession
+
+
+def _grantable(user: Any) -> list[str]:
+    return [r for r in Role.values if security.may_grant(user, r)]
 
 
 def _require_any(user: Any, *names: str) -> None:
@@ -59,10 +64,11 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def user_create(request: HttpRequest) -> HttpResponse:
     _require_any(request.user, "users")
-    form = AccountForm(request.POST or None)
+    form = AccountForm(request.POST or None, roles=_grantable(request.user))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         ok, result = run_action(request, lambda: actions.create_user(
@@ -78,9 +84,9 @@ def user_create(request: HttpRequest) -> HttpResponse:
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_any(request.user, "users", "security")
     account = get_object_or_404(User, pk=pk)
-    may_edit = can(request.user, "users") and (not account.is_superuser or request.user.is_superuser)
+    may_edit = can(request.user, "users") and security.may_manage(request.user, account)
     initial = {k: getattr(account, k) for k in actions.ACCOUNT_FIELDS}
-    form = AccountForm(request.POST or None, initial=initial, editing=True)
+    form = AccountForm(request.POST or None, initial=initial, editing=True, roles=_grantable(request.user))
     if request.method == "POST":
         if not may_edit:
             raise PermissionDenied("您没有执行此操作的权限")
@@ -128,6 +134,7 @@ def user_activate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@never_cache
 @require_POST
 def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
     _require_any(request.user, "users")
@@ -212,7 +219,7 @@ def security_overview(request: HttpRequest) -> HttpResponse:
         ("两步验证", "、".join(roles) or "不要求（仅本人自愿开启）"),
         ("密码有效期", f"{settings.SPOTCHECK_PASSWORD_MAX_AGE_DAYS} 天" if settings.SPOTCHECK_PASSWORD_MAX_AGE_DAYS
          else "不过期"),
-        ("登录失败锁定", f"连续 {settings.AXES_FAILURE_LIMIT} 次，锁定 {int(settings.AXES_COOLOFF_TIME * 60)} 分钟"
+        ("登录失败锁定", f"连续 {settings.AXES_FAILURE_LIMIT} 次，锁定 {security.cool_off_text()}"
          "（账号和来源地址分别计算）"),
         ("会话超时", f"空闲 {settings.SPOTCHECK_SESSION_IDLE_MINUTES} 分钟，最长 {settings.SPOTCHECK_SESSION_MAX_HOURS} 小时"),
         ("接口令牌有效期", f"{settings.SPOTCHECK_API_TOKEN_DAYS} 天"),

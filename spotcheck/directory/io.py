@@ -1046,7 +1046,7 @@ def run_import_job(job: Any) -> dict[str, Any]:
         path.unlink(missing_ok=True)
     if not result.ok:
         raise JobFailed(f"导入失败：共 {len(result.errors)} 处错误，未写入任何数据", result.as_dict())
-    job.set_progress(result.rows, result.rows, "导入完成")
+    job.set_progress(result.rows, result.rows, "导入完成", final=True)
     return result.as_dict()
 
 
@@ -1074,6 +1074,6 @@ def run_export_job(job: Any) -> dict[str, Any]:
     path.write_bytes(data)
     job.attach_file(str(path))
     rows = job.done
-    job.set_progress(rows, rows, "导出完成")
+    job.set_progress(rows, rows, "导出完成", final=True)
     return {"name": f"{spec.sheet}-{timezone.localdate():%Y%m%d}.{fmt}", "rows": rows, "format": fmt,
             "masked": not can(job.created_by, "change")}

@@ -133,8 +133,11 @@ def reap_stale_jobs(actor: Any = "worker", *, now: dt.datetime | None = None) ->
         message = INTERRUPTED
         if ended:
             candidates = Job.objects.filter(pk=job.pk, status=job.status)
-        elif job.status == Job.Status.RUNNING and job.started_at is not None and job.started_at < overdue:
-            # past its deadline and the stale margin: it reports no progress (or its worker hangs)
+        elif job.status == Job.Status.RUNNING and job.started_at is not None and job.started_at < overdue and not (
+            task is not None and task.worker_ids and task.worker_ids[-1] in alive
+        ):
+            # past its deadline and the stale margin, and its worker is gone (a live worker's job stops itself
+            # at its next progress report; one that never reports is left to finish and record its outcome)
             candidates = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING)
             message = timed_out_message()
         elif job.status == Job.Status.QUEUED and task is None and job.created_at < cutoff:

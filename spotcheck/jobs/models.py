@@ -108,11 +108,15 @@ class Job(ScopedModel):
         if deadline is not None and timezone.now() > deadline:
             raise JobTimedOut(timed_out_message())
 
-    def set_progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
+    def set_progress(self, done: int, total: int | None = None, message: str | None = None, *,
+                     final: bool = False) -> None:
         """Store progress with one UPDATE (visible to other connections at once; call in batches).
 
-        Past the job's deadline it raises :class:`JobTimedOut` instead (the job's one cooperative stop)."""
-        self.check_deadline()
+        Past the job's deadline it raises :class:`JobTimedOut` instead (the job's one cooperative stop),
+        except for the ``final`` report made after the job's work has committed (it must not be called
+        stopped when its writes are in)."""
+        if not final:
+            self.check_deadline()
         self.done = done
         if total is not None:
             self.total = total

@@ -53,7 +53,7 @@ def run_import_job(job: Any) -> dict[str, Any]:
         shutil.rmtree(folder, ignore_errors=True)
     summary = (f"已导入批次 {batch.pk}：就诊 {batch.visit_count} 条，结算 {batch.settlement_count} 条，"
                f"费用明细 {batch.fee_count} 条")
-    job.set_progress(1, 1, summary)
+    job.set_progress(1, 1, summary, final=True)
     return {"summary": summary, "url": reverse("screening:batch", args=[batch.pk]), "link_text": "查看批次",
             "batch": batch.pk}
 
@@ -84,6 +84,6 @@ def run_screening_job(job: Any) -> dict[str, Any]:
     except PermissionDenied as exc:
         raise JobFailed(str(exc) or "您没有执行此操作的权限") from None
     summary = f"筛查完成：疑点 {run.hit_count} 条，风险金额 {run.amount_total} 元"
-    job.set_progress(1, 1, summary)
+    job.set_progress(1, 1, summary, final=True)
     return {"summary": summary, "url": reverse("screening:run", args=[run.pk]), "link_text": "查看筛查结果",
             "run": run.pk}

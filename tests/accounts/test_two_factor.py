@@ -145,3 +145,47 @@ def test_anonymous_clients_are_throttled(settings):
 
     assert "rest_framework.throttling.AnonRateThrottle" in [c.__module__ + "." + c.__name__
                                                             for c in api_settings.DEFAULT_THROTTLE_CLASSES]
+
+
+def test_changing_an_enrolled_second_factor_needs_the_password(client, county_user, two_factor_for_staff):
+    _sign_in(client, county_user)
+    device = TOTPDevice.objects.get(user=county_user)
+    client.post(reverse("two-factor-setup"), {"token": _code(device)})
+    old_codes = set(RecoveryCode.objects.filter(user=county_user).values_list("digest", flat=True))
+    # a stolen session alone cannot replace the authenticator or take new recovery codes
+    client.get(reverse("two-factor-setup"))
+    new = TOTPDevice.objects.get(user=county_user, confirmed=False)
+    r = client.post(reverse("two-factor-setup"), {"token": _code(new), "password": "wrong"})
+    assert "密码不正确" in r.content.decode()
+    assert TOTPDevice.objects.filter(user=county_user, confirmed=True).get().pk == device.pk
+    r = client.post(reverse("accounts:two-factor-codes"), {"password": "wrong"}, follow=True)
+    assert "当前密码" in r.content.decode()
+    assert set(RecoveryCode.objects.filter(user=county_user).values_list("digest", flat=True)) == old_codes
+    r = client.post(reverse("accounts:two-factor-codes"), {"password": f.PASSWORD})
+    assert len(r.context["codes"]) == 10
+    r = client.post(reverse("two-factor-setup"), {"token": _code(new, 1), "password": f.PASSWORD})
+    assert r.status_code == 200 and "codes" in r.context
+    assert TOTPDevice.objects.get(user=county_user, confirmed=True).pk == new.pk
+
+
+def test_the_upgrade_starts_existing_accounts_password_clock_and_verify_stays_clean(county_user):
+    import importlib
+
+    from django.apps import apps
+    from django.core.management import call_command
+
+    from spotcheck.audit.actions import record
+
+    User.objects.filter(pk=county_user.pk).update(password_changed_at=None,
+                                                  date_joined=timezone.now() - dt.timedelta(days=400))
+    county_user.refresh_from_db()
+    from spotcheck.base.transactions import atomic_action
+
+    with atomic_action():
+        record("system", "accounts.user.create", county_user)
+    f.audit_baseline()
+    migration = importlib.import_module("spotcheck.accounts.migrations.0005_password_clock")
+    migration.start_clock(apps, None)
+    county_user.refresh_from_db()
+    assert timezone.now() - county_user.password_changed_at < dt.timedelta(minutes=1)
+    call_command("audit", "verify")  # exits 1 on a difference

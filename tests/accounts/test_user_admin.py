@@ -93,11 +93,15 @@ def test_bad_accounts_are_refused_in_chinese(client, sysadmin, data, message):
     assert User.objects.count() == before
 
 
-def test_nobody_changes_his_own_role_or_deactivates_himself(client, sysadmin):
+def test_nobody_changes_his_own_role_or_deactivates_himself(client, sysadmin, admin_user):
     client.force_login(sysadmin)
-    r = client.post(reverse("accounts:user-detail", args=[sysadmin.pk]),
+    r = client.post(reverse("accounts:user-detail", args=[sysadmin.pk]), {"role": Role.AUDIT_ADMIN, "region_code": ""})
+    assert r.status_code == 403  # an administrator account is managed by the installation account only
+    client.force_login(admin_user)
+    r = client.post(reverse("accounts:user-detail", args=[admin_user.pk]),
                     {"role": Role.AUDIT_ADMIN, "region_code": ""}, follow=True)
     assert "不能修改自己的角色" in r.content.decode()
+    client.force_login(sysadmin)
     r = client.post(reverse("accounts:user-deactivate", args=[sysadmin.pk]), {"reason": "试试"}, follow=True)
     assert "不能停用或启用自己的账号" in r.content.decode()
     sysadmin.refresh_from_db()
@@ -252,3 +256,69 @@ def test_security_overview_shows_policy_keys_and_signs_a_checkpoint(client, seca
     r = client.post(reverse("accounts:security-overview"), follow=True)
     assert "已签发审计检查点" in r.content.decode()
     assert Checkpoint.objects.count() == before + 1
+
+
+def test_a_system_administrator_cannot_make_or_take_over_administrators(client, sysadmin, secadmin, admin_user):
+    """三权分立 beyond the permission table: a 系统管理员 could otherwise create an 审计管理员 (or reset one) and
+    sign in with the one-time password he was shown."""
+    client.force_login(sysadmin)
+    form = client.get(reverse("accounts:user-create")).content.decode()
+    assert 'value="audit_admin"' not in form and 'value="county_staff"' in form
+    r = client.post(reverse("accounts:user-create"), {"username": "my-auditor", "role": Role.AUDIT_ADMIN}, follow=True)
+    assert "role" in r.context["form"].errors and not User.objects.filter(username="my-auditor").exists()
+    from spotcheck.accounts import actions
+    from spotcheck.base.actions import ActionRefused
+
+    with pytest.raises(ActionRefused, match="只能由安装账号"):
+        actions.create_user(sysadmin, "my-auditor", {"role": Role.AUDIT_ADMIN})
+    for name in ("user-reset-password", "user-deactivate"):
+        assert client.post(reverse(f"accounts:{name}", args=[secadmin.pk]), {"reason": "x"}).status_code == 403
+    assert User.objects.get(pk=secadmin.pk).is_active
+    client.force_login(admin_user)  # the installation account does it
+    r = client.post(reverse("accounts:user-create"), {"username": "new-auditor", "role": Role.AUDIT_ADMIN})
+    assert r.status_code == 200 and User.objects.get(username="new-auditor").role == Role.AUDIT_ADMIN
+
+
+def test_reserved_names_are_refused(client, sysadmin):
+    client.force_login(sysadmin)
+    r = client.post(reverse("accounts:user-create"), {"username": "anonymous", "role": Role.AUDITOR}, follow=True)
+    assert "保留名称" in r.content.decode()
+
+
+def test_ending_sessions_reaches_a_session_that_changed_its_password(client, secadmin, county_user):
+    from django.test import Client
+
+    theirs = Client()
+    theirs.post(reverse("login"), {"username": county_user.username, "password": f.PASSWORD})
+    new = "Neues-Passwort-2026"
+    r = theirs.post(reverse("password_change"),
+                    {"old_password": f.PASSWORD, "new_password1": new, "new_password2": new})
+    assert r.status_code == 302 and theirs.get(reverse("home")).status_code == 200
+    assert UserSession.objects.filter(user=county_user, session_key=theirs.session.session_key).exists()
+    client.force_login(secadmin)
+    client.post(reverse("accounts:user-end-sessions", args=[county_user.pk]), {"reason": "可疑"})
+    assert theirs.get(reverse("home")).status_code == 302
+
+
+def test_resets_revoke_api_tokens(client, sysadmin, secadmin, county_user):
+    from knox.models import AuthToken
+
+    f.api_token(county_user)
+    client.force_login(sysadmin)
+    client.post(reverse("accounts:user-reset-password", args=[county_user.pk]), {"reason": "泄露"})
+    assert not AuthToken.objects.filter(user=county_user).exists()
+    f.api_token(county_user)
+    client.force_login(secadmin)
+    client.post(reverse("accounts:user-reset-2fa", args=[county_user.pk]), {"reason": "手机丢失"})
+    assert not AuthToken.objects.filter(user=county_user).exists()
+
+
+def test_a_lockout_is_one_event_however_many_tries_follow(client):
+    f.user("lock-many", Role.COUNTY_STAFF)
+    for _ in range(12):
+        client.post(reverse("login"), {"username": "lock-many", "password": "wrong"}, REMOTE_ADDR="10.0.0.77")
+    assert AuditEvent.objects.filter(action="accounts.lockout").count() == 1
+    # the failures up to the lock (the one that locks may be recorded as the lock only), none after it
+    assert AuditEvent.objects.filter(action="accounts.signin.failed").count() in (4, 5)
+    assert set(AuditEvent.objects.filter(action__startswith="accounts.").values_list("actor_name", flat=True)) \
+        == {"anonymous"}  # never the account whose name was tried

@@ -45,8 +45,10 @@ def test_signed_in_pages_error_pages_and_static_files_have_it_too(client, county
         response = client.get(url)
         assert response.status_code == status, url
         assert directives(response["Content-Security-Policy"])["script-src"] == ["'self'"], url
-        if hasattr(response, "close"):
-            response.close()
+        if getattr(response, "file_to_stream", None) is not None:
+            # close the static file only: response.close() would also send request_finished, which closes
+            # the database connection inside the test's transaction on PostgreSQL
+            response.file_to_stream.close()
 
 
 @pytest.mark.django_db

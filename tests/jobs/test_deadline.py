@@ -94,26 +94,47 @@ def insts_for_deadline(db):
     return f.make_insts()
 
 
-def test_the_reaper_fails_a_job_running_past_its_deadline_and_the_margin(county_user, settings):
+def test_the_reaper_fails_a_job_past_its_deadline_only_when_its_worker_is_gone(county_user, settings):
+    """A live worker's job stops itself at its next progress report (or finishes and records its real
+    outcome): the reaper never calls it stopped while it may still commit. A job past its deadline and the
+    margin whose worker is gone is reported as timed out."""
     settings.SPOTCHECK_JOB_MAX_SECONDS, settings.SPOTCHECK_JOB_STALE_SECONDS = 1800, 600
     now = timezone.now()
 
-    def running(started_seconds_ago):
+    def running(started_seconds_ago, worker):
         job = Job.objects.create(kind="test", created_by=county_user, region_code=county_user.region_code,
                                  status=Job.Status.RUNNING)
         Job.objects.filter(pk=job.pk).update(started_at=now - dt.timedelta(seconds=started_seconds_ago),
-                                             updated_at=now)  # it reports progress (or its worker is alive)
-        task_row(job, TaskResultStatus.RUNNING, worker="w-alive")
+                                             updated_at=now - dt.timedelta(seconds=700))
+        task_row(job, TaskResultStatus.RUNNING, worker=worker)
         return job
 
-    over = running(1800 + 600 + 5)
-    within = running(1800 + 60)  # past the deadline, within the margin: it stops itself at its next report
+    gone = running(1800 + 600 + 5, "w-gone")
+    busy = running(1800 + 600 + 5, "w-alive")  # a long step without progress reports, worker alive
+    within = running(1800 + 60, "w-gone2")
     worker_beat("w-alive")
-    assert reap_stale_jobs(now=now) == [over.pk]
-    over.refresh_from_db()
+    reaped = reap_stale_jobs(now=now)
+    assert gone.pk in reaped and busy.pk not in reaped
+    gone.refresh_from_db()
+    busy.refresh_from_db()
     within.refresh_from_db()
-    assert over.status == Job.Status.FAILED and over.message == "运行超过 30 分钟，已停止" and over.finished_at
-    assert within.status == Job.Status.RUNNING
+    assert gone.status == Job.Status.FAILED and gone.message == "运行超过 30 分钟，已停止" and gone.finished_at
+    assert busy.status == Job.Status.RUNNING
+    assert within.status == Job.Status.FAILED and "中断" in within.message  # an ordinary dead worker
+
+
+def test_the_final_report_after_the_commit_is_not_stopped(county_user, monkeypatch, settings):
+    settings.SPOTCHECK_JOB_MAX_SECONDS = 60
+    job = Job.objects.create(kind="test", created_by=county_user, region_code=county_user.region_code)
+
+    def work(j):
+        monkeypatch.setattr(job_models, "timezone", _LateClock(2))
+        j.set_progress(10, 10, "导入完成", final=True)  # the work committed just past the deadline
+        return {"rows": 10}
+
+    job = run(job.pk, work)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.message == "导入完成"
 
 
 def test_uploads_of_ended_jobs_go_at_once_and_orphans_after_the_keep_days(county_user):
