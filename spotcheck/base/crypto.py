@@ -18,7 +18,8 @@ decrypting until ``spotcheck keys rotate`` has re-encrypted every row (docs/depl
 The setting chooses the cipher of new values only; every token says its own.
 
 **Digests.** ``HMAC-SM3(digest key, kind NUL normalised value)`` in hex, for exact-match lookup and uniqueness:
-身份证号 stripped and upper-cased (``x`` → ``X``), phone numbers digits only. The same number has the same digest
+身份证号 stripped and upper-cased (``x`` → ``X``), phone numbers digits only, full-width characters (``１３８…``) folded
+to ASCII first. The same number has the same digest
 in every table under one key (it is a pseudonym, not an encryption); a lookup tries the digests under every key
 in the key file, so it keeps working while a rotation is under way.
 
@@ -47,6 +48,8 @@ from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+
+from spotcheck.core.masking import fold_fullwidth
 
 ENV_KEYS = "SPOTCHECK_FIELD_KEYS"
 ENV_KEYS_FILE = "SPOTCHECK_FIELD_KEYS_FILE"
@@ -382,8 +385,10 @@ def decrypt(token: str, context: str, *, ring: Keyring | None = None) -> str:
 
 
 def normalise(kind: str, value: str) -> str:
-    """The form that is digested: 身份证号 stripped and upper-cased; phone numbers digits only."""
-    text = (value or "").strip()
+    """The form that is digested: full-width digits, letters, hyphen and space folded to ASCII first
+    (``core.masking.fold_fullwidth``: ``１３８１２３４５６７８`` is ``13812345678``); then 身份证号 without spaces and
+    upper-cased, phone numbers digits only."""
+    text = fold_fullwidth(value or "").strip()
     if kind == "id_number":
         return text.replace(" ", "").upper()
     if kind == "phone":

@@ -20,8 +20,9 @@ The public serialiser (end of this module). Pages, ``exports`` (CSV/JSON), ``fee
 :func:`institution_data`, :func:`publication_data`, :func:`task_data`, :func:`item_list_data`, :func:`draw_data`,
 :func:`team_data` and :func:`credit_row` — never a model's attributes. Each builds a dict and passes it through
 :func:`clean`, which walks the structure and masks *every* string (``core.masking.scrub_personal_data``: 18-digit
-ID numbers, mobile numbers in any spelling ``13812345678`` / ``138-1234-5678`` / ``+86 138 1234 5678``,
-fixed-line numbers), so a field added later is masked without anyone listing it. Exempt are only the keys of
+ID numbers, mobile numbers in any spelling ``13812345678`` / ``138-1234-5678`` / ``+86 138 1234 5678`` /
+``138.1234.5678`` / ``138—1234—5678``, fixed-line numbers, each also typed full-width ``１３８１２３４５６７８``),
+so a field added later is masked without anyone listing it. Exempt are only the keys of
 :data:`VERBATIM_KEYS` (validated codes, SC-DRAW-1 digests, ISO dates, amounts, links) and :data:`ID_ONLY_KEYS`
 (执法证号, published by policy, which look like mobile numbers: only ID numbers are masked there).
 Publication snapshots are stored already cleaned (``snapshot.build``) and are cleaned again when read, so
@@ -56,7 +57,7 @@ from django.utils import timezone
 
 from spotcheck import policy
 from spotcheck.core.codes import CodeError, region_prefix
-from spotcheck.core.masking import ID_NUMBER_PATTERN, mask_id_number, mask_name, scrub_personal_data
+from spotcheck.core.masking import mask_name, scrub_id_numbers, scrub_personal_data
 from spotcheck.directory.models import ContractStatus, Institution, Region
 from spotcheck.draws.access import inspections_started
 from spotcheck.draws.models import AssignmentMember, Draw, DrawStatus
@@ -409,7 +410,7 @@ def clean(value: Any, people: People = NOBODY, key: str | None = None) -> Any:
         if key in VERBATIM_KEYS:
             return value
         if key in ID_ONLY_KEYS:
-            return ID_NUMBER_PATTERN.sub(lambda m: mask_id_number(m.group(0)), value)
+            return scrub_id_numbers(value)
         text = scrub_personal_data(value)
         return text if key in OWN_NAME_KEYS else mask_names(text, people.names, people.keep)
     if value is None or isinstance(value, (bool, int, float, Decimal, dt.date, dt.datetime, dt.time)):

@@ -92,6 +92,19 @@ def test_digest_normalises_and_depends_on_the_key(key_file):
     assert before in crypto.digests("phone", "13912345678")
 
 
+def test_full_width_numbers_have_the_digest_of_their_ascii_form(key_file):
+    """As typed with a Chinese input method in full-width mode (core.masking.fold_fullwidth)."""
+    wide = str.maketrans("0123456789X -", "０１２３４５６７８９Ｘ\u3000－")
+    assert crypto.normalise("phone", "１３８１２３４５６７８") == "13812345678"
+    assert crypto.digest("phone", "１３８１２３４５６７８") == crypto.digest("phone", "13812345678")
+    assert crypto.digest("phone", "１３８－１２３４\u3000５６７８") == crypto.digest("phone", "13812345678")
+    assert crypto.digest("phone", "０３５６－４２２２０００") == crypto.digest("phone", "0356-4222000")
+    wide_id = (ID[:-1] + "X").translate(wide)
+    assert crypto.normalise("id_number", wide_id) == ID[:-1] + "X"
+    assert crypto.normalise("id_number", "\u3000" + wide_id[:-1] + "ｘ") == ID[:-1] + "X"
+    assert crypto.digest("id_number", ID.translate(wide)) == crypto.digest("id_number", ID)
+
+
 def test_key_file_is_private_and_never_overwritten(key_file):
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
     with pytest.raises(crypto.FieldCryptoError, match="已存在"):

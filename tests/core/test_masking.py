@@ -10,12 +10,15 @@ from hypothesis import strategies as st
 
 from spotcheck.core.codes import make_fixmedins_code, make_id_number, make_uscc
 from spotcheck.core.masking import (
+    FULLWIDTH_TO_ASCII,
     ID_NUMBER_PATTERN,
     LANDLINE_PATTERN,
     MOBILE_PATTERN,
+    fold_fullwidth,
     mask_id_number,
     mask_name,
     mask_phone,
+    scrub_id_numbers,
     scrub_personal_data,
 )
 
@@ -216,3 +219,151 @@ def test_scrub_masks_fixed_line_numbers(text: str, expected: str) -> None:
 )
 def test_mask_phone_length_boundaries(value: str, masked: str) -> None:
     assert mask_phone(value) == masked
+
+
+# --------------------------------------------------------------------------------------------
+# spellings of Chinese input methods: full-width characters and other separators
+
+#: ASCII → full-width, the inverse of FULLWIDTH_TO_ASCII
+WIDE = {ascii_: wide for wide, ascii_ in FULLWIDTH_TO_ASCII.items()}
+
+
+def wide(text: str) -> str:
+    return text.translate(WIDE)
+
+
+def test_fold_fullwidth_maps_one_character_for_one() -> None:
+    assert fold_fullwidth("电话１３８－１２３４\u3000５６７８，Ｈ１４ａｂ") == "电话138-1234 5678，H14ab"
+    assert len(FULLWIDTH_TO_ASCII) == 10 + 26 + 26 + 4
+    assert all(len(chr(k)) == len(chr(v)) == 1 for k, v in FULLWIDTH_TO_ASCII.items())
+    assert fold_fullwidth(wide("0123456789ABCXYZabcxyz- ")) == "0123456789ABCXYZabcxyz- "
+    assert fold_fullwidth("．（）＋。—") == ".（）+。—"  # only the table's characters
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("电话１３８１２３４５６７８", "电话１３８****５６７８"),
+        ("138—1234—5678", "138—****—5678"),
+        ("138——1234——5678", "138——****——5678"),
+        ("138－1234－5678", "138－****－5678"),
+        ("138.1234.5678", "138.****.5678"),
+        ("电话：138.1234.5678。", "电话：138.****.5678。"),
+        ("138\u30001234\u30005678", "138\u3000****\u30005678"),
+        ("１３８－１２３４－５６７８", "１３８－****－５６７８"),
+        ("＋８６　１３８　１２３４　５６７８", "＋８６　１３８　****　５６７８"),
+        ("+86—138—1234—5678", "+86—138—****—5678"),
+        ("１４０５２２１９８００１０１００１Ｘ", "１４０５２２********００１Ｘ"),
+        ("身份证号１４０５２２１９８００１０１００１ｘ。", "身份证号１４０５２２********００１X。"),
+        ("０３５１－１２３４５６７", "０３５１－１２***６７"),
+        ("０３５６－４２２１２３４", "０３５６－４２***３４"),
+        ("（０３５６）４２２１２３４", "（０３５６）４２***３４"),
+        ("０３５６\u3000４２２１２３４", "０３５６\u3000４２***３４"),
+        ("0356—4221234", "0356—42***34"),
+        ("0356.4221234", "0356.42***34"),
+        ("座机０３５６－４２２１２３４－１２号", "座机０３５６－４２***３４号"),  # the extension goes with it
+        ("座机０３５６－４２２１２３４转１２号", "座机０３５６－４２***３４号"),
+    ],
+)
+def test_scrub_masks_input_method_spellings(text: str, expected: str) -> None:
+    assert scrub_personal_data(text) == expected
+    assert scrub_personal_data(expected) == expected
+    folded = fold_fullwidth(expected)
+    for pattern in (ID_NUMBER_PATTERN, MOBILE_PATTERN, LANDLINE_PATTERN):
+        assert pattern.search(folded) is None, pattern
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2023.10.01",
+        "检查日期2023.10.01，整改期限2023-10-31",
+        "２０２３－１０－０１",
+        "金额1,380,123.45元",
+        "金额１，３８０，１２３．４５元",
+        "1381234.5678",  # a quantity with 4 decimals
+        "东经131.12345678",  # a coordinate
+        "1.138.1234.5678",  # a dotted run longer than a phone number
+        "138.1234.5678.9",
+        "v1.2.3",
+        "版本 v13.8.1234",
+        "H14052200001",
+        "Ｈ１４０５２２００００１",
+        "定点医药机构编码 P14052200001，",
+        "91350100M000100Y43",
+        wide("91350100M000100Y43"),
+        make_uscc("140681", 1),
+        wide(make_uscc("140522", 12345678)),
+        "１２３４５６７８９０１２３４５６７８９０１",  # too long to be an ID number
+        "１３９１２３４５６７",  # 10 digits
+        "１３９１２３４５６７８９",  # 12 digits
+        "0351-1234",  # too short for a landline
+    ],
+)
+def test_scrub_leaves_ordinary_text_alone(text: str) -> None:
+    assert scrub_personal_data(text) == text
+
+
+def test_scrub_id_numbers_masks_only_id_numbers() -> None:
+    text = "晋１４０５２２００００１，１４０５２２１９８００１０１００１Ｘ，13812345678"
+    assert scrub_id_numbers(text) == "晋１４０５２２００００１，１４０５２２********００１Ｘ，13812345678"
+    assert scrub_id_numbers("14052219800101001x") == "140522********001X"
+
+
+separators = st.sampled_from(["", "-", " ", "—", "——", "－", "\u3000"])
+
+
+@given(
+    chinese,
+    mobiles,
+    separators,
+    separators,
+    st.booleans(),
+    st.lists(st.booleans(), min_size=11, max_size=11),
+    chinese,
+)
+def test_scrub_finds_input_method_mobiles(
+    before: str, number: str, sep1: str, sep2: str, dots: bool, widths: list[bool], after: str
+) -> None:
+    digits = [wide(d) if w else d for d, w in zip(number, widths, strict=True)]
+    if dots:
+        sep1 = sep2 = "."
+    written = "".join(digits[:3]) + sep1 + "".join(digits[3:7]) + sep2 + "".join(digits[7:])
+    expected = "".join(digits[:3]) + sep1 + "****" + sep2 + "".join(digits[7:])
+    assert scrub_personal_data(before + written + after) == before + expected + after
+
+
+@given(chinese, valid_ids, st.lists(st.booleans(), min_size=18, max_size=18), st.booleans(), chinese)
+def test_scrub_finds_full_width_ids(
+    before: str, code: str, widths: list[bool], lower: bool, after: str
+) -> None:
+    token = "".join(wide(c) if w else c for c, w in zip(code.lower() if lower else code, widths, strict=True))
+    scrubbed = scrub_personal_data(before + token + after)
+    check = "X" if token[-1] in "xｘ" else token[-1]  # a lower-case x becomes X, all else keeps its spelling
+    assert scrubbed == before + token[:6] + "*" * 8 + token[14:17] + check + after
+
+
+noisy_wide = st.text(
+    alphabet=st.sampled_from("0123456789Xx+-  张号：,.HP０１２３４５６７８９Ｘｘ－\u3000—（）转"), max_size=60
+)
+
+
+@given(noisy_wide)
+def test_scrub_of_mixed_spellings_leaves_no_match_when_folded(text: str) -> None:
+    scrubbed = scrub_personal_data(text)
+    folded = fold_fullwidth(scrubbed)
+    assert ID_NUMBER_PATTERN.search(folded) is None
+    assert MOBILE_PATTERN.search(folded) is None
+    assert LANDLINE_PATTERN.search(folded) is None
+    assert scrub_personal_data(scrubbed) == scrubbed
+    assert len(scrubbed) <= len(text)
+    # visible characters keep their original spelling: folding the original gives the ASCII scrub
+    assert fold_fullwidth(scrubbed) == scrub_personal_data(fold_fullwidth(text))
+
+
+def test_full_width_dot_and_plus_are_folded_too():
+    from spotcheck.core.masking import scrub_personal_data
+
+    assert scrub_personal_data("１３８．１２３４．５６７８") == "１３８．****．５６７８"
+    assert scrub_personal_data("＋８６ １３８ １２３４ ５６７８") == "＋８６ １３８ **** ５６７８"
+    assert scrub_personal_data("2023．10．01") == "2023．10．01"

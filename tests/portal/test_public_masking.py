@@ -4,8 +4,10 @@ public page, export, feed and API answer.
 - ``test_typed_personal_data_is_masked_everywhere``: an institution whose address and name hold a mobile number
   (``13812345678``, ``138-1234-5678``, ``+86 138 1234 5678``), an ID number, a landline and the names of its
   contact person and legal representative, and a published result (处理情况, 更正原因, violation type) holding the
-  same, on the institution page, result list and detail, results.csv/json, tasks.csv/json, the Atom feed, the
-  public API, the public credit list and the statistics (page and CSV). There is no XLSX among the public files.
+  same (the result's texts also as typed with a Chinese input method: ``１３８１２３４５６７８``, ``138—1234—5678``,
+  ``138.1234.5678``, a full-width ID number and landline), on the institution page, result list and detail,
+  results.csv/json, tasks.csv/json, the Atom feed, the public API, the public credit list and the statistics
+  (page and CSV). There is no XLSX among the public files.
 - ``test_no_public_url_renders_a_raw_string_field``: structural. A unique mobile-number marker is written into
   EVERY CharField / TextField (found by model introspection) of every object a public page can reach, and into
   every string of the stored snapshots (as a version published before the serialiser would hold it); every
@@ -45,6 +47,12 @@ ID = make_id_number("110105", __import__("datetime").date(1949, 12, 31), 2, True
 RAW = ["13812345678", "138-1234-5678", "+86 138 1234 5678", "138 1234 5678", ID, "0356-4221234", "4221234",
        "王联系", "李法人", "赵确认"]
 PERSONAL = f"手机13812345678、138-1234-5678、+86 138 1234 5678，身份证号{ID}，座机0356-4221234"
+#: the same typed with a Chinese input method (full-width characters, other separators); too long for the address
+WIDE_ID = ID.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789X"})
+IME_RAW = ["１３８１２３４５６７８", "138—1234—5678", "138.1234.5678", "138－1234－5678", "138\u30001234\u30005678",
+           WIDE_ID, "０３５１－１２３４５６７", "１２３４５６７"]
+IME = f"；又：{'、'.join(IME_RAW[:5])}，身份证号{WIDE_ID}，座机{IME_RAW[6]}"
+RAW += IME_RAW
 _ip = itertools.count(1)
 
 
@@ -73,17 +81,17 @@ def leaky(inspections, county_user):
     vt = ViolationType.objects.create(kind=inst.kind, seq=97, name="重复收费（举报13812345678）",
                                       act_code="38-duplicate-charge", article=38)
     f.add_finding(insp, seq=97)
-    raw_update(insp, handling=f"责令改正。联系人王联系、法定代表人李法人、确认人赵确认，{PERSONAL}",
+    raw_update(insp, handling=f"责令改正。联系人王联系、法定代表人李法人、确认人赵确认，{PERSONAL}{IME}",
                confirmed_by_name="赵确认")
     first = actions.publish(county_user, Inspection.objects.get(pk=insp.pk))
     second = actions.correct(county_user, first, f"联系人王联系来电更正 138-1234-5678，身份证号{ID}",
-                             {"handling": f"已退回。法人李法人 {PERSONAL}"})
+                             {"handling": f"已退回。法人李法人 {PERSONAL}{IME}"})
     # a third result published before the serialiser existed: its stored snapshot holds the raw text
     legacy = actions.publish(county_user, inspections[1])
     snap = dict(legacy.snapshot)
-    snap["handling"] = f"联系人电话 {PERSONAL}"
+    snap["handling"] = f"联系人电话 {PERSONAL}{IME}"
     snap["task"] = {**snap["task"], "name": f"{snap['task']['name']} 13812345678"}
-    raw_update(legacy, snapshot=snap, correction_reason=f"备注 {PERSONAL}")
+    raw_update(legacy, snapshot=snap, correction_reason=f"备注 {PERSONAL}{IME}")
     subject = credit_actions.ensure_subject(county_user, Institution.objects.get(pk=inst.pk))
     credit_actions.evaluate_subject(county_user, subject)
     raw_update(subject, grade="良好", name=f"{inst.name} 0356-4221234", legal_representative="李法人")
@@ -116,6 +124,7 @@ def test_typed_personal_data_is_masked_everywhere(leaky, client):
     detail = pages[reverse("portal:result", args=[second.pk])][1]
     assert "确认人赵**" in detail and "法定代表人李**" in pages[reverse("portal:result", args=[first.pk])][1]
     assert "联系人王**来电更正 138-****-5678" in detail  # the correction reason
+    assert "１３８****５６７８" in detail and "138.****.5678" in detail and "０３５１－１２***６７" in detail  # IME
     for url in (reverse("portal:results-csv") + "?all=1", reverse("portal:feed"), "/api/publications/",
                 reverse("portal:results-json") + "?all=1"):
         assert "138****5678" in pages[url][1], url  # the handling is there, masked
@@ -132,6 +141,8 @@ def test_clean_walks_every_string_and_keeps_codes():
                     "cert_number": f"晋14052200001 {ID[:6]}********{ID[-4:]}",
                     "nested": [{"anything_new": "王** 138-****-5678"}], "n": 3, "amount": "13812345678.00"}
     assert public.mask_names("王建国诊所的王建国", ["王建国"], keep=["王建国诊所"]) == "王建国诊所的王**"
+    wide = public.clean({"cert_number": f"晋１４０５２２００００１ {WIDE_ID}", "text": "电话１３８．"})
+    assert wide == {"cert_number": f"晋１４０５２２００００１ {WIDE_ID[:6]}********{WIDE_ID[-4:]}", "text": "电话１３８．"}
 
 
 # ------------------------------------------------------------------------------------------------
