@@ -244,21 +244,26 @@ def signed_out(user: User | None, session_key: str) -> None:
         record(user, "accounts.signout", reason="退出登录", **_user_ref(user))
 
 
+def _attempt_event(action_name: str, username: str, ip: str, what: str) -> None:
+    """An event of a sign-in attempt: by ``anonymous`` (never the account whose name was typed), naming the
+    account if it exists, the user name as typed (bounded) and the address; never the password."""
+    require_action("_attempt_event")
+    user = User.objects.filter(username=username[:150]).first()
+    record("anonymous", action_name, object_type="accounts.user", object_id=str(user.pk) if user else "",
+           region_code=user.region_code if user else "",
+           reason=f"{what}：用户名“{username[:64]}”，来源地址 {ip or '未知'}")
+
+
 @action
 def sign_in_failed(username: str, ip: str) -> None:
-    """A refused password. The user name is recorded as typed (bounded), never the password."""
-    user = User.objects.filter(username=username[:150]).first()
-    record("anonymous", "accounts.signin.failed", object_type="accounts.user",
-           object_id=str(user.pk) if user else "", region_code=user.region_code if user else "",
-           reason=f"登录失败：用户名“{username[:64]}”，来源地址 {ip or '未知'}")
+    """A refused password."""
+    _attempt_event("accounts.signin.failed", username, ip, "登录失败")
 
 
 @action
 def locked(username: str, ip: str) -> None:
-    user = User.objects.filter(username=username[:150]).first()
-    record("anonymous", "accounts.lockout", object_type="accounts.user",
-           object_id=str(user.pk) if user else "", region_code=user.region_code if user else "",
-           reason=f"连续登录失败，已锁定：用户名“{username[:64]}”，来源地址 {ip or '未知'}")
+    """The user name or address is now locked (django-axes)."""
+    _attempt_event("accounts.lockout", username, ip, "连续登录失败，已锁定")
 
 
 # --- security (安全管理员) -----------------------------------------------------------------------------
