@@ -95,8 +95,8 @@ NOT_ACTIONS: dict[str, set[str]] = {
     # the audit primitives: called by actions inside their transaction
     "audit": {"wall_clock", "jsonable", "event_digest", "record", "record_many", "record_rows", "record_deletions",
               "accept_row", "record_cascade", "verify_chain"},
-    # a step of the password/createsuperuser actions (require_action); the directory's link hook; a generator
-    "accounts": {"record_user_saved", "register_link_validator", "one_time_password"},
+    # steps of the password/createsuperuser actions (require_action); the directory's link hook; a generator
+    "accounts": {"record_user_saved", "register_link_validator", "one_time_password", "session_rekeyed"},
     "jobs": {"start_job"},  # creates the Job in an action, queues after its commit (jobs.actions)
     "directory": {"snapshot", "changed_fields"},  # pure helpers
     "planning": {"next_item_seq", "item_usage", "current_slots", "task_state", "next_task_seq"},  # reads
