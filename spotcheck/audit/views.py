@@ -4,67 +4,66 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from spotcheck.base.scope import require
 
+from . import presentation
 from .models import AuditEvent
+from .state import TRACKED
 from .verify import verify_all
+
+#: The plain filters: GET parameter → lookup (exact where an index serves equality, else a prefix).
+_FILTERS = {"object_type": "object_type", "object_id": "object_id", "region_code": "region_code__startswith",
+            "actor_name": "actor_name__startswith"}
 
 
 @login_required
 def event_list(request: HttpRequest) -> HttpResponse:
-    """Audit log for 系统管理员 and 审计/纪检 (filter by type, action, actor, object id)."""
+    """Audit log for 系统管理员 and 审计/纪检: filter by object type, action (Chinese name or code), actor,
+    area, object id, and search by 机构编码, 人员编号, 任务编号, 抽取编号 or account."""
     user: Any = request.user
     require(user, "audit")
-    qs = AuditEvent.objects.restrict(user, "audit").select_related(None)
-    for field in ("object_type", "action", "actor_name", "object_id", "region_code"):
-        value = request.GET.get(field, "").strip()
+    qs = AuditEvent.objects.restrict(user, "audit").select_related(None).select_related("actor")
+    for param, lookup in _FILTERS.items():
+        value = request.GET.get(param, "").strip()
         if value:
-            lookup = field if field in ("object_id", "object_type") else f"{field}__startswith"
             qs = qs.filter(**{lookup: value})
+    action = request.GET.get("action", "").strip()
+    if action:
+        codes = presentation.actions_matching(action)
+        qs = qs.filter(Q(action__in=codes) | Q(action__startswith=action)) if codes else qs.filter(
+            action__startswith=action)
+    for param in presentation.BUSINESS_KEYS:
+        value = request.GET.get(param, "").strip()
+        if value and (condition := presentation.business_key_filter(param, value)) is not None:
+            qs = qs.filter(condition)
     page = Paginator(qs.order_by("-seq"), 50).get_page(request.GET.get("page"))
-    return render(request, "audit/list.html", {"page": page, "q": request.GET})
+    return render(request, "audit/list.html", {
+        "page": page, "rows": [presentation.shown(e) for e in page], "q": request.GET,
+        "types": _type_choices(), "keys": [(p, label, request.GET.get(p, "")) for p, (label, *_rest) in presentation.BUSINESS_KEYS.items()],
+    })
+
+
+def _type_choices() -> list[tuple[str, str]]:
+    """The object types to filter by: the tracked tables and the other recorded types, by Chinese name."""
+    labels = [*TRACKED, *presentation.OBJECT_TYPE_NAMES]
+    named = [(label, presentation.type_name(label)) for label in labels]
+    return sorted(((label, name) for label, name in named if name), key=lambda x: x[1])
 
 
 @login_required
 def event_detail(request: HttpRequest, seq: int) -> HttpResponse:
     user: Any = request.user
     require(user, "audit")
-    event = get_object_or_404(AuditEvent.objects.restrict(user, "audit"), seq=seq)
-    return render(request, "audit/detail.html", {"e": event, "state_rows": _state_rows(event)})
-
-
-def _state_rows(event: AuditEvent) -> list[tuple[str, str]]:
-    """The recorded full state as (Chinese field name, value as a person reads it)."""
-    from django.apps import apps
-
-    from .verify import _plain
-
-    if not isinstance(event.state, dict):
-        return []
-    try:
-        model = apps.get_model(event.object_type)
-    except (LookupError, ValueError):
-        return [(k, _plain(v)) for k, v in event.state.items()]
-    fields = {f.attname: f for f in model._meta.concrete_fields}
-    rows = []
-    for name, value in event.state.items():
-        f = fields.get(name)
-        if f is None:
-            try:
-                label = str(model._meta.get_field(name).verbose_name)
-            except Exception:  # noqa: BLE001 - a field removed since: show its stored name
-                label = name
-            rows.append((label, _plain(value)))
-            continue
-        shown = dict(f.flatchoices).get(value, value) if f.choices else value
-        if isinstance(shown, str) and shown.startswith("sha256:"):
-            shown = "（仅记录摘要）"
-        rows.append((str(f.verbose_name), _plain(shown)))
-    return rows
+    event = get_object_or_404(AuditEvent.objects.restrict(user, "audit").select_related("actor"), seq=seq)
+    return render(request, "audit/detail.html", {
+        "e": event, "shown": presentation.shown(event), "changes": presentation.change_rows(event),
+        "state_rows": presentation.state_rows(event),
+    })
 
 
 @login_required
