@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from . import deadlines
 from .models import (
     Agency,
     ChecklistEntry,
@@ -44,17 +45,38 @@ class InspectionListSerializer(serializers.ModelSerializer):
     institution_name = serializers.CharField(source="institution.name", read_only=True)
     status_display = serializers.SerializerMethodField()
     active = serializers.BooleanField(source="assignment.active", read_only=True)
+    deadline_estimated = serializers.SerializerMethodField(
+        help_text="截止日为预估：其间某年的国务院节假日安排尚未录入，按法定节假日计算（不含调休）")
+    deadline_workdays_left = serializers.SerializerMethodField(
+        help_text="距截止日的工作日数（今日到期为 0，已逾期为负数）；已公示或无截止日时为 null")
 
     class Meta:
         model = Inspection
         fields = ["id", "task", "assignment", "institution", "institution_code", "institution_name", "region",
                   "status", "status_display", "active", "planned_date", "notice_number", "started_on", "ended_on",
-                  "due_date", "result_type", "recorded_at", "reviewed_at"]
+                  "due_date", "deadline_estimated", "deadline_workdays_left", "result_type", "recorded_at",
+                  "reviewed_at"]
 
     def get_status_display(self, obj: Inspection) -> str:
         from .actions import display_status
 
         return display_status(obj)
+
+    def _window(self) -> Any:
+        """One deadline window (calendar) per response, shared by the rows of a list."""
+        if "_deadline_window" not in self.context:
+            self.context["_deadline_window"] = deadlines.window()
+        return self.context["_deadline_window"]
+
+    def get_deadline_estimated(self, obj: Inspection) -> bool:
+        return self._window().estimated(obj)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_deadline_workdays_left(self, obj: Inspection) -> int | None:
+        if obj.status not in deadlines.OPEN_STATUSES:
+            return None
+        left = self._window().remaining(obj.due_date)
+        return None if left is None else (-left.days if left.overdue else left.days)
 
 
 class FindingCorrectionSerializer(serializers.ModelSerializer):

@@ -1,7 +1,10 @@
 """The product's working-day calendar: ``chinesecalendar`` plus the editable holiday table.
 
 ``calendar()`` builds a :class:`spotcheck.core.workdays.Calendar` with every ``HolidayOverride`` row;
-``due_date(start, n)`` is the deadline "n working days after start" and the warnings for unknown years.
+``deadline(start, n)`` is the deadline "n working days after start" as a :class:`Deadline` (its day and
+whether it is an estimate: a year whose official schedule is not loaded, estimated from the statutory
+holidays), ``due_date(start, n)`` the same as ``(day, warnings)``. ``estimate_notice(years)`` is the one
+administrator's notice for the pages that show estimated deadlines.
 
 The holiday table is configuration, not a record: an admin adds, changes and removes override days
 (``policy.actions.set_override``, ``remove_override``, ``import_overrides``), each change an audit
@@ -18,7 +21,10 @@ import chinese_calendar  # type: ignore[import-untyped]
 from django.core.exceptions import ValidationError
 
 from spotcheck.base import tabular
-from spotcheck.core.workdays import Calendar
+from spotcheck.core.workdays import STATUTORY_FROM, Calendar, Deadline, unknown_year_warning
+
+__all__ = ["Calendar", "Deadline", "calendar", "deadline", "due_date", "estimate_notice", "workdays_between",
+           "year_status"]
 
 #: Years whose schedule the installed ``chinesecalendar`` package knows.
 PACKAGE_YEARS = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
@@ -35,10 +41,28 @@ def calendar() -> Calendar:
     return Calendar(dict(HolidayOverride.objects.values_list("day", "is_workday")))
 
 
+def deadline(start: dt.date, workdays: int, cal: Calendar | None = None) -> Deadline:
+    """The ``workdays``-th working day after ``start``, with ``estimated`` when a year it counts is unknown."""
+    return (cal or calendar()).deadline(start, workdays)
+
+
 def due_date(start: dt.date, workdays: int) -> tuple[dt.date, list[str]]:
-    """The ``workdays``-th working day after ``start`` and the calendar's warnings (unknown years)."""
+    """The ``workdays``-th working day after ``start`` and the calendar's warnings (unknown years).
+
+    The deadline is an estimate exactly when the warnings are not empty (see :func:`deadline`).
+    """
     cal = calendar()
     return cal.add_workdays(start, workdays), list(cal.warnings)
+
+
+def estimate_notice(years: Iterable[int]) -> str:
+    """The administrator's notice for pages showing estimated deadlines ("" when there are none)."""
+    years = sorted(set(years))
+    if not years:
+        return ""
+    named = "、".join(f"{y} 年" for y in years)
+    return (f"{named}的国务院节假日安排尚未录入，相关期限按法定节假日预估（标“预估”，不含调休）。"
+            f"请在“节假日表”录入该年节假日安排。")
 
 
 def workdays_between(a: dt.date, b: dt.date) -> tuple[int, list[str]]:
@@ -65,7 +89,12 @@ class YearStatus:
             return "chinesecalendar 软件包"
         if self.overrides:
             return "节假日表（管理员录入）"
-        return "未知：按周一至周五计算"
+        return "未知：按法定节假日预估（不含调休）" if self.year >= STATUTORY_FROM else "未知：按周一至周五预估"
+
+    @property
+    def warning(self) -> str:
+        """The Chinese warning for an unknown year ("" when known); the wording of the calendar's warnings."""
+        return "" if self.known else unknown_year_warning(self.year)
 
 
 def year_status(years: Iterable[int]) -> list[YearStatus]:

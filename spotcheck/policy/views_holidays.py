@@ -108,8 +108,9 @@ def _page(
                                  initial={"start": today, "n": 20})
     if deadline_form.is_bound and deadline_form.is_valid():
         start, n = deadline_form.cleaned_data["start"], deadline_form.cleaned_data["n"]
-        due, warnings = cal.due_date(start, n)
-        deadline = {"start": start, "n": n, "due": due, "warnings": warnings}
+        calendar = cal.calendar()
+        due = calendar.deadline(start, n)
+        deadline = {"start": start, "n": n, "due": due.day, "estimated": due.estimated, "warnings": calendar.warnings}
     return render(request, "policy/holidays.html", {
         "rows": shown,
         "all_count": len(rows),
@@ -118,6 +119,7 @@ def _page(
         "statuses": statuses,
         "unknown": [s for s in statuses if not s.known],
         "package_years": f"{cal.PACKAGE_YEARS.start}–{cal.PACKAGE_YEARS.stop - 1}",
+        "statutory_from": cal.STATUTORY_FROM,
         "form": form or HolidayForm(),
         "import_form": import_form or ImportForm(),
         "deadline_form": deadline_form,
@@ -170,7 +172,7 @@ def holiday_remove(request: HttpRequest, day: str) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect(_url(request, "holiday-list"))
     if policy_actions.remove_override(request.user, date):
-        messages.success(request, f"已删除 {date:%Y-%m-%d} 的调整，该日恢复按软件包或周一至周五计算")
+        messages.success(request, f"已删除 {date:%Y-%m-%d} 的调整，该日恢复按软件包或该年的默认规则计算")
     else:
         messages.error(request, f"节假日表中没有 {date:%Y-%m-%d}")
     return redirect(_url(request, "holiday-list") + f"?year={date.year}")

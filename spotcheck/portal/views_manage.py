@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from spotcheck.base.scope import require
+from spotcheck.inspections import deadlines
 from spotcheck.inspections.models import Inspection, InspectionStatus
 
 from . import actions
@@ -36,15 +37,19 @@ def manage(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     require(user, "publish")
     today = timezone.localdate()
-    rows = []
-    for insp in _waiting(user)[:500]:
-        days = (insp.due_date - today).days if insp.due_date else None
-        rows.append({"inspection": insp, "days": days, "overdue": days is not None and days < 0})
+    win = deadlines.window(today)
+    waiting = deadlines.decorate(list(_waiting(user)[:500]), win)
+    # Remaining time in working days (剩 N 个工作日 / 已逾期 N 个工作日); 预估 when the year is unknown.
+    rows = [{"inspection": insp, "remaining": insp.deadline_remaining, "estimated": insp.deadline_estimated}
+            for insp in waiting]
     recent = Paginator(
         Publication.objects.restrict(user, "publish").select_related("institution", "task", "correction")
         .order_by("-published_at", "-id"), 30,
     ).get_page(request.GET.get("page"))
-    return render(request, "portal/manage.html", {"rows": rows, "page": recent, "today": today})
+    return render(request, "portal/manage.html", {
+        "rows": rows, "page": recent, "today": today,
+        "estimate_notice": deadlines.notice_for(user, deadlines.estimated_years(waiting)),
+    })
 
 
 @login_required

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spotcheck.core.workdays import Calendar
+from spotcheck.core.workdays import Calendar, Deadline, statutory_holidays, unknown_year_warning
 
 # The package (chinesecalendar 1.11.0) knows 2004–2026; 2031 is unknown.
 KNOWN_DATES = st.dates(min_value=date(2004, 1, 1), max_value=date(2026, 12, 31))
@@ -77,19 +77,23 @@ def test_overrides_win_over_the_package() -> None:
     assert cal.is_workday(date(2026, 10, 11))
 
 
-def test_unknown_year_falls_back_to_weekdays_and_warns_once() -> None:
+def test_unknown_year_falls_back_to_statutory_holidays_and_warns_once() -> None:
     cal = Calendar()
     assert not cal.known(2031)
-    assert cal.is_workday(date(2031, 10, 1))  # a Wednesday: Mon–Fri fallback, no holiday known
+    assert not cal.is_workday(date(2031, 10, 1))  # a Wednesday: 国庆节 (statutory, estimated)
+    assert cal.is_workday(date(2031, 10, 6))  # Monday: no 调休 or extra days are guessed
     assert not cal.is_workday(date(2031, 10, 4))  # Saturday
     cal.add_workdays(date(2031, 9, 1), 40)
-    assert cal.warnings == ["2031 年的法定节假日安排未知，按周一至周五计算工作日，请管理员录入该年节假日"]
+    assert cal.warnings == [unknown_year_warning(2031)]
+    assert cal.warnings[0].startswith("2031 年的法定节假日安排未知") and "预估" in cal.warnings[0]
 
 
 def test_package_lower_bound_is_also_unknown() -> None:
     cal = Calendar()
     assert not cal.known(2003)
     assert cal.is_workday(date(2003, 12, 31))
+    assert cal.is_workday(date(2003, 10, 1))  # before the 2024 revision's force: Monday to Friday only
+    assert statutory_holidays(2003) == {}
     assert len(cal.warnings) == 1 and cal.warnings[0].startswith("2003 年")
 
 
@@ -106,11 +110,13 @@ def test_known_years() -> None:
 
 def test_a_year_spanning_computation_warns_for_the_unknown_year_only() -> None:
     cal = Calendar()
-    assert cal.add_workdays(date(2026, 12, 30), 3) == date(2027, 1, 4)  # 12-31 (Thu), 01-01 (Fri), 01-04
-    assert cal.warnings == ["2027 年的法定节假日安排未知，按周一至周五计算工作日，请管理员录入该年节假日"]
-    entered = Calendar({date(2027, 1, 1): False})
-    assert entered.add_workdays(date(2026, 12, 30), 3) == date(2027, 1, 5)
+    assert cal.add_workdays(date(2026, 12, 30), 3) == date(2027, 1, 5)  # 12-31 (Thu), 元旦 01-01 off, 01-04, 01-05
+    assert cal.warnings == [unknown_year_warning(2027)]
+    # An entered year counts per the table (one row makes it known: other days Mon–Fri, no estimate).
+    entered = Calendar({date(2027, 1, 4): False})
+    assert entered.add_workdays(date(2026, 12, 30), 3) == date(2027, 1, 5)  # 12-31, 01-01 (Mon–Fri), 01-05
     assert entered.warnings == []
+    assert entered.deadline(date(2026, 12, 30), 3) == Deadline(date(2027, 1, 5), False, ())
 
 
 # --------------------------------------------------------------------------------------------
@@ -151,12 +157,69 @@ def test_known_years_need_no_warning(day: date) -> None:
 
 
 @given(st.dates(min_value=date(2027, 1, 1), max_value=date(2099, 12, 31)))
-def test_unknown_years_are_weekdays(day: date) -> None:
+def test_unknown_years_are_weekdays_less_the_statutory_holidays(day: date) -> None:
     cal = Calendar()
-    assert cal.is_workday(day) == (day.weekday() < 5)
-    assert cal.warnings == [
-        f"{day.year} 年的法定节假日安排未知，按周一至周五计算工作日，请管理员录入该年节假日"
-    ]
+    assert cal.is_workday(day) == (day.weekday() < 5 and day not in statutory_holidays(day.year))
+    assert cal.warnings == [unknown_year_warning(day.year)]
+
+
+@given(st.integers(min_value=2025, max_value=2099))
+def test_statutory_holidays_are_the_thirteen_days_of_the_2024_revision(year: int) -> None:
+    days = statutory_holidays(year)
+    names = sorted(days.values())
+    # 13 days: 元旦 1, 春节 4, 清明 1, 劳动 2, 端午 1, 中秋 1, 国庆 3, less a 中秋 that falls on 10-01..03.
+    assert len(days) in (12, 13)
+    assert names.count("春节") == 4 and names.count("劳动节") == 2 and names.count("清明节") == 1
+    assert names.count("中秋节") == 1 and names.count("国庆节") == len(days) - 10  # 中秋 may fall on 10-01..03
+    assert all(d.year == year for d in days)
+    spring = sorted(d for d, n in days.items() if n == "春节")
+    assert spring[-1] - spring[0] == timedelta(days=3) and date(year, 1, 20) <= spring[0] <= date(year, 2, 19)
+    assert days[date(year, 1, 1)] == "元旦" and days[date(year, 5, 1)] == days[date(year, 5, 2)] == "劳动节"
+    assert all(date(year, 10, d) in days for d in (1, 2, 3))
+    qingming = next(d for d, n in days.items() if n == "清明节")
+    assert qingming.month == 4 and 4 <= qingming.day <= 6
+
+
+def test_statutory_holidays_of_2027_from_the_lunar_calendar() -> None:
+    # 2027: 正月初一 is 02-06 (除夕 02-05), 清明 04-05, 端午 (五月初五) 06-09, 中秋 (八月十五) 09-15.
+    assert statutory_holidays(2027) == {
+        date(2027, 1, 1): "元旦",
+        date(2027, 2, 5): "春节", date(2027, 2, 6): "春节", date(2027, 2, 7): "春节", date(2027, 2, 8): "春节",
+        date(2027, 4, 5): "清明节",
+        date(2027, 5, 1): "劳动节", date(2027, 5, 2): "劳动节",
+        date(2027, 6, 9): "端午节",
+        date(2027, 9, 15): "中秋节",
+        date(2027, 10, 1): "国庆节", date(2027, 10, 2): "国庆节", date(2027, 10, 3): "国庆节",
+    }
+    # The package's own 2026 schedule agrees with the library on the lunar dates of 2026.
+    assert {d for d, n in statutory_holidays(2026).items() if n in ("端午节", "中秋节")} == {
+        date(2026, 6, 19), date(2026, 9, 25)}
+    assert all(not chinese_calendar.is_workday(d) for d in statutory_holidays(2026))
+
+
+def test_deadlines_counting_an_unknown_year_are_estimates() -> None:
+    cal = Calendar()
+    # The case: 2026-12-08 + 20 working days. 12-09 … 12-31 are 17; 元旦 (Fri) is off;
+    # 01-04, 01-05, 01-06 → the 20th is 2027-01-06 (not 2027-01-05, which counted 元旦).
+    assert cal.deadline(date(2026, 12, 8), 20) == Deadline(date(2027, 1, 6), True, (2027,))
+    # Within 2026 (known to the package): not an estimate, with its 调休 (10-10 Saturday worked).
+    assert cal.deadline(date(2026, 9, 25), 20) == Deadline(date(2026, 10, 29), False, ())
+    assert cal.deadline(date(2026, 10, 9), 1) == Deadline(date(2026, 10, 10), False, ())
+    assert cal.is_estimated(date(2026, 12, 8), date(2027, 1, 6))
+    assert not cal.is_estimated(date(2026, 12, 8), date(2026, 12, 31))
+    assert cal.is_estimated(None, date(2027, 1, 6)) and not cal.is_estimated(None, date(2026, 1, 6))
+    assert cal.deadline(date(2027, 3, 1), 0) == Deadline(date(2027, 3, 1), False, ())
+
+
+def test_2027_estimate_skips_every_statutory_holiday() -> None:
+    cal = Calendar()
+    assert cal.add_workdays(date(2027, 2, 4), 1) == date(2027, 2, 9)  # 除夕 02-05 (Fri) … 初三 02-08 (Mon) off
+    assert cal.add_workdays(date(2027, 4, 2), 1) == date(2027, 4, 6)  # 清明 04-05 (Mon)
+    assert cal.add_workdays(date(2027, 4, 30), 1) == date(2027, 5, 3)  # 劳动节 05-01/02 is a weekend: no 补假
+    assert cal.add_workdays(date(2027, 6, 8), 1) == date(2027, 6, 10)  # 端午 06-09 (Wed)
+    assert cal.add_workdays(date(2027, 9, 14), 1) == date(2027, 9, 16)  # 中秋 09-15 (Wed)
+    assert cal.add_workdays(date(2027, 9, 30), 1) == date(2027, 10, 4)  # 国庆 10-01 (Fri) … 10-03 (Sun)
+    assert cal.workdays_between(date(2027, 1, 31), date(2027, 2, 28)) == 20 - 2  # Feb: 20 weekdays less 02-05, 02-08
 
 
 @given(st.dictionaries(ANY_DATES, st.booleans(), max_size=20), ANY_DATES)
@@ -164,5 +227,9 @@ def test_overrides_always_win(overrides: dict[date, bool], day: date) -> None:
     cal = Calendar(overrides)
     for d, is_workday in overrides.items():
         assert cal.is_workday(d) is is_workday
-    if day not in overrides:  # other days are untouched (unknown years: Mon–Fri either way)
-        assert cal.is_workday(day) == Calendar().is_workday(day)
+    if day not in overrides:
+        if day.year in {d.year for d in overrides} and not 2004 <= day.year <= 2026:
+            # a year entered in the table is known: its other days are Mon–Fri (no statutory estimate)
+            assert cal.is_workday(day) == (day.weekday() < 5)
+        else:  # other days are untouched
+            assert cal.is_workday(day) == Calendar().is_workday(day)

@@ -38,8 +38,9 @@ def test_add_zero_and_between_round_trip():
 
 def test_unknown_year_warns_on_stderr_and_still_answers():
     out, err = run("add", "2040-12-28", "3")
-    assert out == "2041-01-02"  # Monday to Friday assumed (2040-12-31 Mon, 2041-01-01 Tue, 01-02 Wed)
-    assert "2041 年的法定节假日安排未知" in err
+    # Estimated from the statutory holidays: 2040-12-31 (Mon), 2041-01-01 元旦 (Tue) off, 01-02, 01-03.
+    assert out == "2041-01-03"
+    assert "2041 年的法定节假日安排未知" in err and "期限为预估" in err
     assert "2040" in err
 
 

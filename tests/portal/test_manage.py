@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from spotcheck.inspections.models import InspectionStatus
+from spotcheck.inspections.models import Inspection, InspectionStatus
+from spotcheck.policy.calendar import calendar
 from spotcheck.portal import actions
 from spotcheck.portal.models import Publication
 
@@ -22,7 +26,10 @@ def test_waiting_list_shows_deadlines_in_scope_only(client_for, inspections, cou
     page = client_for(county_user).get(reverse("portal:manage")).content.decode()
     for insp in inspections:
         assert insp.institution.name in page
-    assert "剩 5 天" in page
+    # remaining time in working days (the fixture's deadline is today + 5 calendar days)
+    today = timezone.localdate()
+    left = calendar().workdays_between(today, today + dt.timedelta(days=5))
+    assert f"剩 {left} 个工作日" in page and "剩 5 天" not in page
     other = client_for(huairen_user).get(reverse("portal:manage")).content.decode()
     assert inspections[0].institution.name not in other
 
@@ -63,3 +70,19 @@ def test_correction_form(client_for, inspections, county_user, huairen_user):
     assert new.snapshot["result_type"] == "no_problem" and new.correction_reason == "结果类型录入错误"
     again = c.post(url, {"result_type": "pending", "reason": "再改"}).content.decode()
     assert "已被更正" in again
+
+
+def test_waiting_list_marks_estimated_deadlines(client_for, inspections, county_user, admin_user, monkeypatch):
+    """A deadline in 2027 (no official schedule loaded) reads 预估 with the working days left; "today" pinned."""
+    monkeypatch.setattr(timezone, "localdate", lambda value=None, timezone=None: dt.date(2027, 1, 4))
+    first, second = inspections[:2]
+    Inspection.objects.filter(pk=first.pk).update(due_date=dt.date(2027, 1, 6), ended_on=dt.date(2026, 12, 8))
+    Inspection.objects.filter(pk=second.pk).update(due_date=dt.date(2026, 12, 31), ended_on=dt.date(2026, 12, 2))
+    page = client_for(county_user).get(reverse("portal:manage")).content.decode()
+    assert page.count('data-testid="deadline-estimated">预估</span>') == 1
+    assert "剩 2 个工作日" in page  # 01-05, 01-06
+    assert "已逾期 1 个工作日" in page  # 元旦 2027-01-01 is off (estimated), 01-04 counts
+    assert "2027 年的国务院节假日安排尚未录入" not in page
+    admin = client_for(admin_user).get(reverse("portal:manage")).content.decode()
+    assert "2027 年的国务院节假日安排尚未录入" in admin
+

@@ -62,8 +62,9 @@ class Command(BaseCommand):
             state = win.state(insp.due_date, insp.status)
             overdue += state == deadlines.OVERDUE
             team = "、".join(f"{m.inspector.name}({m.inspector.number})" for m in insp.active_members())
+            estimated = "（预估）" if win.estimated(insp) else ""  # the year's official schedule is not loaded
             self.stdout.write(
-                f"{deadlines.LABELS[state]}\t{insp.due_date}\t{insp.region.name}\t{insp.institution.fixmedins_code}"
+                f"{deadlines.LABELS[state]}\t{insp.due_date}{estimated}\t{insp.region.name}\t{insp.institution.fixmedins_code}"
                 f"\t{insp.institution.name}\t{insp.get_status_display()}\t{team}")
         self.stdout.write(f"共 {overdue} 条已逾期")
         if overdue:

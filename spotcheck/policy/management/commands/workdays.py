@@ -105,7 +105,7 @@ class Command(BaseCommand):
         for status in cal.year_status(years):
             self.stdout.write(f"{status.year} 年：{status.source}")
             if not status.known:
-                self.stderr.write(f"警告：{status.year} 年的法定节假日安排未知，按周一至周五计算工作日，请录入该年节假日")
+                self.stderr.write(f"警告：{status.warning}")
 
     def _holidays_set(self, opts: dict[str, Any]) -> None:
         day = _day(opts["date"])
