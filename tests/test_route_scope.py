@@ -532,6 +532,12 @@ def _directory_kinds() -> list[str]:
     return sorted(SPECS)
 
 
+def _lookup_kinds() -> list[str]:
+    from spotcheck.directory.lookups import LOOKUPS
+
+    return sorted(LOOKUPS)
+
+
 def _draw_lists() -> list[str]:
     from spotcheck.draws.views import LISTS
 
@@ -567,6 +573,7 @@ PARAMS: dict[str, Param] = {
     "departments/pk": row("department", own=True),
     "regions/pk": Param(lambda w: [B_COUNTY], scoped=True, own=lambda w: A_COUNTY),  # scoped by its own code
     "directory/kind": choices(_directory_kinds),
+    "lookup/kind": choices(_lookup_kinds),  # the 回避登记 search boxes (the scope with ?q=: test_directory_lookup_*)
     "job_id": row("job", own=True),  # an import job
     "exports/job_id": row("export_job", own=True),
     # planning
@@ -983,6 +990,37 @@ def test_admin_is_staff_only(route, world):
     for who in [*world["users"], ANONYMOUS]:
         visit = Visit(url, "get", who, deny=gated, forbidden=world["b_markers"])
         problems += check(visit, send(visitors[who], "get", url))
+    assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------------------------
+# the 回避登记 search boxes: what a visitor types is a search, so the list visits above (no ?q=) prove little
+
+
+def test_directory_lookup_is_scoped(world):
+    """Searching for area B's names and codes finds none of B's rows for any area-A visitor (the 县局 and 市局
+    staff who may register 回避 get only area A's look-alikes; the others are refused), while the 系统管理员
+    finds B's: the control that the searches reach real rows."""
+    visitors = Visitors(world)
+    searches = {"inspectors": [B_MARK, "医保检查员", world["inspector"].number],
+                "institutions": [B_MARK, "医院", world["institution"].fixmedins_code,
+                                 world["institution"].fixmedins_code[-5:]]}
+    problems = []
+    for kind, queries in searches.items():
+        url = reverse("directory:lookup", args=[kind])
+        for q in queries:
+            for who in STRICT_USERS:
+                response = send(visitors[who], "get", f"{url}?{urlencode({'q': q})}")
+                problems += check(Visit(url, "get", who, forbidden=world["b_markers"], kind="filtered"), response)
+                found = response.json()["results"] if response.status_code == 200 else []
+                if any(not r["name"].startswith(A_MARK) for r in found):  # area A's own look-alikes are fine
+                    problems.append(f"{who} found {found} for {kind} {q!r}")
+            admin = send(visitors["admin"], "get", f"{url}?{urlencode({'q': q})}")
+            if not admin.json()["results"]:
+                problems.append(f"the 系统管理员 found nothing for {kind} {q!r}: the search reaches no row")
+    own = send(visitors["county_staff@怀仁"], "get", reverse("directory:lookup", args=["inspectors"]) + "?q=ZQA-")
+    names = [r["name"] for r in own.json()["results"]]
+    assert "ZQA-检查员账号" in names and all(n.startswith(A_MARK) for n in names)
     assert not problems, "\n".join(problems)
 
 

@@ -3,7 +3,8 @@
 * 统一社会信用代码 (USCC, GB 32100-2015) - institutions and other legal persons;
 * 居民身份证号 (GB 11643-1999) - individuals;
 * 定点医药机构编码 - ``H``/``P`` + 6-digit 行政区划 + 5-digit sequence;
-* 行政区划代码 (GB/T 2260) - 6 digits, province ``xx0000`` / city ``xxxx00`` / county.
+* 行政区划代码 (GB/T 2260) - 6 digits, province ``xx0000`` / city ``xxxx00`` / county;
+* 联系电话 - mainland mobile numbers and fixed-line numbers with their area code (:func:`validate_phone`).
 
 Every ``validate_*`` function returns the normalised code (surrounding whitespace stripped,
 upper-cased) or raises :class:`CodeError` whose ``message`` explains the problem in Simplified
@@ -15,8 +16,11 @@ the API and the demo-data generator alike.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Final, Literal
+
+from .masking import fold_fullwidth
 
 __all__ = [
     "FIXMEDINS_KINDS",
@@ -46,6 +50,7 @@ __all__ = [
     "uscc_region",
     "validate_fixmedins_code",
     "validate_id_number",
+    "validate_phone",
     "validate_region_code",
     "validate_uscc",
 ]
@@ -386,3 +391,90 @@ def make_fixmedins_code(kind: str, region_code: str, seq: int) -> str:
     region = validate_region_code(region_code)
     _check_range("seq", seq, 100_000)
     return f"{prefix}{region}{seq:05d}"
+
+
+# --------------------------------------------------------------------------------------------
+# 联系电话
+
+_PHONE_LABEL: Final = "联系电话"
+#: Between numbers of one cell: 0356-4222000、13912345678.
+_PHONE_LIST_SEP: Final = re.compile(r"\s*[、,，;；/]\s*")
+#: Separators inside a number (after folding full-width forms): spaces, hyphens, dashes, dots, brackets.
+_PHONE_INNER_SEP: Final = re.compile(r"[\s\-\u2010-\u2015\u2212.()（）]+")
+_PHONE_CHARS: Final = re.compile(r"[0-9\s\-\u2010-\u2015\u2212.()（）+#转]+")
+#: 1[3-9] and 9 more digits, optionally after +86 / 0086 / 86.
+_MOBILE: Final = re.compile(r"(?:(?:\+|00)?86)?1[3-9][0-9]{9}")
+_AREA_CODE: Final = re.compile(r"0[1-9][0-9]{1,2}")
+#: A fixed-line number written without separators: area code, then 7-8 digits not starting with 0 or 1.
+_LANDLINE_SOLID: Final = re.compile(r"0[1-9][0-9]{1,2}[2-9][0-9]{6,7}")
+_SUBSCRIBER: Final = re.compile(r"[1-9][0-9]{6,7}")
+_EXTENSION: Final = re.compile(r"[0-9]{1,5}")
+#: 400 / 800 service numbers: 400-xxx-xxxx.
+_SERVICE: Final = re.compile(r"[48]00[0-9]{7}")
+_PHONE_SHAPES: Final = "手机号为 1 开头的 11 位数字（如 13912345678），固定电话须带区号（如 0356-4222000）"
+
+
+def _is_landline(dashed: str) -> bool:
+    """A fixed-line number with its area code; ``dashed`` has every separator turned into one ``-``.
+
+    After the area code the groups are joined until the number has 7 digits (``010-8765-4321``); one group
+    of 1-5 digits may follow as the extension (``0356-4222000-123``), or it follows ``转`` / ``#``."""
+    main, marked, extension = re.sub(r"-?([转#])-?", "转", dashed).partition("转")
+    if marked and not _EXTENSION.fullmatch(extension):
+        return False
+    groups = main.split("-")
+    if len(groups) == 1:
+        return bool(_LANDLINE_SOLID.fullmatch(main))
+    if not _AREA_CODE.fullmatch(groups[0]):
+        return False
+    number, rest = "", groups[1:]
+    while rest and len(number) < 7:
+        number += rest.pop(0)
+    if not _SUBSCRIBER.fullmatch(number):
+        return False
+    return not rest or (not extension and len(rest) == 1 and bool(_EXTENSION.fullmatch(rest[0])))
+
+
+def _check_one_phone(text: str, label: str) -> None:
+    if not _PHONE_CHARS.fullmatch(text):
+        raise CodeError(f"{label}只能包含数字、空格、“-”和括号，不能有文字或字母；多个号码用“、”分隔")
+    dashed = _PHONE_INNER_SEP.sub("-", text).strip("-")
+    digits = re.sub(r"[^0-9]", "", text)
+    if "+" in dashed and not dashed.startswith("+86"):
+        raise CodeError(f"{label}格式不正确：仅支持中国大陆号码（+86）")
+    if _MOBILE.fullmatch(re.sub(r"[^0-9+]", "", text)):
+        return
+    if _is_landline(dashed) or _SERVICE.fullmatch(digits):
+        return
+    if digits.startswith("1") and len(digits) != 11 and "-" not in dashed and not digits.startswith("10"):
+        raise CodeError(f"{label}格式不正确：手机号应为 11 位数字，实为 {len(digits)} 位")
+    if len(digits) in (7, 8) and digits[0] in "23456789":
+        raise CodeError(f"{label}格式不正确：固定电话须带区号，如 0356-4222000")
+    raise CodeError(f"{label}格式不正确：{_PHONE_SHAPES}")
+
+
+def validate_phone(value: str, label: str = _PHONE_LABEL) -> str:
+    """Validate a phone cell and return it normalised (full-width forms folded, surrounding spaces stripped;
+    the separators as typed are kept). Empty stays empty.
+
+    Accepted: a mainland mobile number ``1[3-9]`` + 9 digits (also with +86, and spaces, ``-``, ``—`` or dots
+    between the groups), a fixed-line number with its area code (``0356-4222000``, ``(0356)4222000``,
+    ``035 1 …`` written without separators, an extension after ``-``, ``转`` or ``#``), a 400/800 service number,
+    and several of these separated by ``、`` ``，`` ``；`` or ``/``. The message never echoes the number.
+    """
+    if not isinstance(value, str):
+        raise CodeError(f"{label}必须是文本，实为 {type(value).__name__}")
+    text = fold_fullwidth(value).strip()
+    if not text:
+        return ""
+    parts = [p for p in _PHONE_LIST_SEP.split(text) if p]
+    if not parts:
+        raise CodeError(f"{label}格式不正确：{_PHONE_SHAPES}")
+    for n, part in enumerate(parts, start=1):
+        try:
+            _check_one_phone(part, label)
+        except CodeError as exc:
+            if len(parts) > 1:
+                raise CodeError(exc.message.replace(label, f"{label}中的第 {n} 个号码", 1)) from None
+            raise
+    return text

@@ -9,11 +9,10 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Model
 from django.urls import reverse
 from django.utils.html import format_html
 
-from . import ownership
+from . import lookups, ownership
 from .models import Conflict, CreditGrade, Department, Inspector, InspectorAbsence, Institution, Region
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -144,17 +143,40 @@ class InspectorForm(DirectoryForm):
         widgets = {"cert_valid_from": _DATE, "cert_valid_to": _DATE, "notes": forms.Textarea(attrs={"rows": 3})}
 
 
-class ConflictForm(DirectoryForm):
-    """回避登记: inspector and institution are entered by 人员编号 and 定点医药机构编码."""
+class LookupInput(forms.TextInput):
+    """A text box that takes a code (typed by hand: works without JavaScript) and, with ``directory/lookup.js``,
+    suggests the rows in scope whose name or code contains what is typed (``directory:lookup``)."""
 
-    inspector_code = forms.CharField(label="人员编号", max_length=64)
-    institution_code = forms.CharField(label="定点医药机构编码", max_length=12)
+    def __init__(self, kind: str, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs={"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
+        self.kind = kind
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        attrs = {**(attrs or {}), "data-lookup": reverse("directory:lookup", args=[self.kind])}
+        return super().get_context(name, value, attrs)
+
+
+class ConflictForm(DirectoryForm):
+    """回避登记: inspector and institution are picked by typing part of a name or code (suggestions from
+    ``directory:lookup``), or entered by 人员编号 and 定点医药机构编码 (also without JavaScript), or by a
+    whole name that is unique in the user's area."""
+
+    inspector_code = forms.CharField(
+        label="检查人员", max_length=lookups.MAX_QUERY, widget=LookupInput("inspectors"),
+        help_text="输入姓名或人员编号的一部分，从列表中选择；也可直接填写人员编号")
+    institution_code = forms.CharField(
+        label="机构", max_length=lookups.MAX_QUERY, widget=LookupInput("institutions"),
+        help_text="输入机构名称或定点医药机构编码的一部分，从列表中选择；也可直接填写编码")
     error_aliases = {"inspector": "inspector_code", "institution": "institution_code"}
 
     class Meta:
         model = Conflict
         fields = ["reason", "valid_from", "valid_to", "note"]
         widgets = {"valid_from": _DATE, "valid_to": _DATE}
+
+    class Media:
+        js = ["directory/lookup.js"]
+        css = {"all": ["directory/lookup.css"]}
 
     field_order = ["inspector_code", "institution_code", "reason", "valid_from", "valid_to", "note"]
 
@@ -164,18 +186,11 @@ class ConflictForm(DirectoryForm):
             self.initial.setdefault("inspector_code", self.instance.inspector.number)
             self.initial.setdefault("institution_code", self.instance.institution.fixmedins_code)
 
-    def _in_scope(self, model: type[Model], lookup: str, code: str, label: str) -> Model:
-        row = model.objects.restrict(self.user, "change").filter(**{lookup: code}).first()
-        if row is None:
-            raise ValidationError(f"{label} {code} 不存在或不在您的管辖范围内")
-        return row
-
     def clean_inspector_code(self) -> Inspector:
-        return self._in_scope(Inspector, "number", self.cleaned_data["inspector_code"].strip(), "人员编号")
+        return lookups.resolve(self.user, "inspectors", self.cleaned_data["inspector_code"])
 
     def clean_institution_code(self) -> Institution:
-        code = self.cleaned_data["institution_code"].strip().upper()
-        return self._in_scope(Institution, "fixmedins_code", code, "定点医药机构编码")
+        return lookups.resolve(self.user, "institutions", self.cleaned_data["institution_code"])
 
     def action_data(self) -> dict[str, Any]:
         data = super().action_data()

@@ -5,9 +5,10 @@ dates as real Excel dates (``YYYY-MM-DD`` in CSV), codes written as text. CSV is
 with a BOM (so Excel/WPS open it) and read as UTF-8 (with or without BOM) or GB18030.
 
 Import is all-or-nothing: every row is parsed and validated (the models' ``full_clean``, i.e. the
-same rules as the forms: check digits, 定点编码 region = 区划代码, department of the region …),
-errors are collected per row (:class:`RowError`), and only when there are none is anything
-written: ``bulk_create``/``bulk_update`` in one transaction, plus one audit event per created or
+same rules as the forms: check digits, 定点编码 region = 区划代码, department of the region, phone numbers …),
+every error of every row is collected (:class:`RowError`: a bad cell does not stop the checks of the row's
+other cells; the report keeps the first :data:`MAX_REPORTED_ERRORS` by row and counts the rest), and only when
+there are none is anything written: ``bulk_create``/``bulk_update`` in one transaction, plus one audit event per created or
 changed row (before/after of the changed fields only) through ``record_many``. Rows are matched
 by their key (定点医药机构编码; 人员编号; 人员编号 + 机构编码 + 回避原因 + 有效期起); unchanged rows write
 nothing. A cell of a personal-data column containing ``*`` (a masked export) keeps the stored value.
@@ -25,7 +26,7 @@ Python entry points::
     template_file(kind, fmt="xlsx") -> bytes
     import_file(kind, data, filename, *, actor, progress=None, reason="") -> ImportResult
     import_regions(data, filename, *, actor) -> ImportResult
-    error_report_xlsx(errors) -> bytes
+    error_report_xlsx(errors, unlisted=0) -> bytes
     run_import_job(job) -> dict                           # body of a background import Job
 
 ``actor`` is a user (permission ``change`` and area scope apply) or :data:`SYSTEM_ACTOR`, the CLI
@@ -87,13 +88,14 @@ from .regions import upsert_regions
 KINDS = ("institutions", "inspectors", "conflicts")
 FORMATS = ("xlsx", "csv")
 INSTRUCTIONS_SHEET = "填写说明"
-#: Errors kept in a Job result and shown on the status page (the count is always complete).
+#: Errors kept (those of the lowest rows) in a result, a Job and on the status page; the count is always complete.
 MAX_REPORTED_ERRORS = 1000
 _BATCH = 500  # rows per bulk statement / per progress report
 _TRUE = {"是", "Y", "YES", "TRUE", "1", "√", "✓"}
 _FALSE = {"否", "N", "NO", "FALSE", "0"}
 _DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]0{1,2}:00(?::00)?)?$")
 
+_PHONE_HELP = "手机号（11 位）或带区号的固定电话，如 0356-4222000；多个号码用顿号分隔"
 #: ``progress(done, total, message)``; ``total`` 0 while the row count is not known yet.
 Progress = Callable[[int, int, str], None]
 
@@ -198,7 +200,8 @@ SPECS: dict[str, Spec] = {
             Column("地址", "address", width=30, example="阳城县凤城镇新阳东街 1 号"),
             Column("法定代表人", "legal_representative", width=12, example="王某某"),
             Column("联系人", "contact_person", width=12, example="李某某"),
-            Column("联系电话", "contact_phone", width=16, mask=masking.mask_phone, example="0356-4222000"),
+            Column("联系电话", "contact_phone", width=16, mask=masking.mask_phone, example="0356-4222000",
+                   help=_PHONE_HELP),
             Column("协议状态", "contract_status", "enum", ContractStatus, width=10, example="在协议",
                    help="留空 = 在协议"),
             Column("信用等级", "credit_grade", "enum", CreditGrade, width=10, example="",
@@ -228,7 +231,7 @@ SPECS: dict[str, Spec] = {
             Column("区划代码", "region_id", "region", required=True, width=10, example="140522", help=_REGION_HELP),
             Column("身份证号", "id_number", width=22, mask=masking.mask_id_number, upper=True,
                    example="140522198506010250", help="18 位，含校验位"),
-            Column("联系电话", "phone", width=16, mask=masking.mask_phone, example="13912345678"),
+            Column("联系电话", "phone", width=16, mask=masking.mask_phone, example="13912345678", help=_PHONE_HELP),
             Column("人员类别", "role", "enum", InspectorRole, width=10, example="执法", help="留空 = 执法"),
             Column("专业领域", "specialties", width=20, example="医疗、药学", help="医疗、药学、财务、信息，用顿号分隔"),
             Column("执法证号", "cert_number", width=18, example="14052200001"),
@@ -482,6 +485,34 @@ class RowError:
         return f"{where}：{self.message}"
 
 
+def unlisted_text(count: int) -> str:
+    """The line under a report that lists only the first :data:`MAX_REPORTED_ERRORS` errors."""
+    return f"还有 {count} 个错误未列出" if count > 0 else ""
+
+
+class _Errors(list):  # type: ignore[type-arg]
+    """The errors of one import: every error counted, the first ``cap`` by row kept (memory stays bounded
+    however many rows are wrong). Errors of one row keep the order they were found in (cells left to right)."""
+
+    def __init__(self, cap: int | None = None) -> None:
+        super().__init__()
+        self.cap, self.dropped = cap or MAX_REPORTED_ERRORS, 0
+
+    def append(self, error: RowError) -> None:  # type: ignore[override]
+        super().append(error)
+        if len(self) >= 2 * self.cap:
+            self.trim()
+
+    def trim(self) -> None:
+        self.sort(key=lambda e: e.row)  # stable
+        self.dropped += max(0, len(self) - self.cap)
+        del self[self.cap:]
+
+    @property
+    def total(self) -> int:
+        return len(self) + self.dropped
+
+
 class ImportFileError(Exception):
     """The file cannot be read at all (format, encoding, type): the reader's message, in Chinese."""
 
@@ -608,7 +639,9 @@ def _parse_cell(col: Column, value: Any, from_csv: bool) -> Any:
 class _Row:
     number: int
     values: dict[str, Any]
-    key: tuple[Any, ...]
+    key: tuple[Any, ...] | None  # None when a key cell is wrong
+    #: Fields whose cell or lookup was already reported wrong (their model errors would repeat it).
+    bad: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -620,11 +653,17 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    #: The first ``MAX_REPORTED_ERRORS`` errors by row; ``error_count`` counts them all.
     errors: list[RowError] = field(default_factory=list)
+    unlisted: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.unlisted
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able summary (at most ``MAX_REPORTED_ERRORS`` errors; ``error_count`` is complete)."""
@@ -634,7 +673,7 @@ class ImportResult:
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
-            "error_count": len(self.errors),
+            "error_count": self.error_count,
             "errors": [[e.row, e.column, e.message] for e in self.errors[:MAX_REPORTED_ERRORS]],
         }
 
@@ -653,7 +692,7 @@ class _Importer:
     def __init__(self, spec: Spec, actor: Any) -> None:
         self.spec, self.actor = spec, actor
         self.present: list[tuple[int, Column]] | None = None  # header index → column (check_header)
-        self.errors: list[RowError] = []
+        self.errors = _Errors()
         #: (row number, field) of every change to an editable draw-relevant field (needs a reason).
         self.draw_changes: list[tuple[int, str]] = []
         self.existing: dict[tuple[Any, ...], Any] = {}
@@ -669,6 +708,13 @@ class _Importer:
     def error(self, row: int, field_name: str, message: str) -> None:
         self.errors.append(RowError(row, self.headers.get(field_name, ""), message))
 
+    def row_error(self, row: _Row, field_name: str, message: str) -> None:
+        """Report an error of ``row`` (once per field: a wrong cell is not reported again by the model)."""
+        if field_name and field_name in row.bad:
+            return
+        self.error(row.number, field_name, message)
+        row.bad.add(field_name or NON_FIELD_ERRORS)
+
     # -- hooks --------------------------------------------------------------------------------
     def load(self, rows: list[_Row]) -> None:
         """Fetch the existing rows and lookup targets the file refers to (in chunks)."""
@@ -676,13 +722,15 @@ class _Importer:
             self.regions = set(Region.objects.values_list("code", flat=True))
 
     def resolve(self, row: _Row) -> str | None:
-        """Replace lookup texts in ``row.values`` by objects; return the row's region code (or
-        ``None`` after reporting an error)."""
+        """Replace lookup texts in ``row.values`` by objects; return the row's region code (or ``None``).
+
+        A lookup that fails is reported and its value removed, so the row's other cells are still checked."""
         code = row.values.get("region_id")
         if code is None:
             return None
         if code not in self.regions:
-            self.error(row.number, "region_id", f"区划代码 {code} 不存在，请先导入行政区划")
+            self.row_error(row, "region_id", f"区划代码 {code} 不存在，请先导入行政区划")
+            del row.values["region_id"]
             return None
         return code
 
@@ -731,24 +779,24 @@ class _Importer:
         rows: list[_Row] = []
         first_row: dict[tuple[Any, ...], int] = {}
         for number, cells in table.rows:
-            values: dict[str, Any] = {}
-            bad = False
-            for index, col in present:
+            row = _Row(number, {}, None)
+            for index, col in present:  # every cell, also after a wrong one
                 try:
                     value = _parse_cell(col, cells[index] if index < len(cells) else None, table.csv)
-                    values[col.field] = self.enum_defaults[col.field] if value == "" and col.type == "enum" else value
                 except _CellError as exc:
                     self.errors.append(RowError(number, col.header, str(exc)))
-                    bad = True
-            if bad:
-                continue
-            key = tuple(values[f] for f in self.spec.key)
-            if key in first_row:
-                self.error(number, self.spec.key[0],
-                           f"「{self.spec.key_headers}」与第 {first_row[key]} 行重复，同一文件中只能出现一次")
-                continue
-            first_row[key] = number
-            rows.append(_Row(number, values, key))
+                    row.bad.add(col.field)
+                    continue
+                row.values[col.field] = self.enum_defaults[col.field] if value == "" and col.type == "enum" else value
+            if not row.bad.intersection(self.spec.key):
+                row.key = tuple(row.values[f] for f in self.spec.key)
+                if row.key in first_row:
+                    self.row_error(row, self.spec.key[0],
+                                   f"「{self.spec.key_headers}」与第 {first_row[row.key]} 行重复，同一文件中只能出现一次")
+                    row.key = None  # checked like a new row, never written
+                else:
+                    first_row[row.key] = number
+            rows.append(row)
         return rows
 
     def check(self, rows: list[_Row], plan: _Plan, progress: Progress | None, total: int) -> None:
@@ -761,17 +809,19 @@ class _Importer:
                 progress(done, total, f"正在校验：已校验 {done} / {total} 行")
 
     def check_row(self, row: _Row, plan: _Plan) -> None:
+        """Every check of the row, each reporting its errors (a wrong cell does not hide the others); a row
+        with any error is not planned. A row outside the user's area is checked as a new row: its messages
+        never tell anything about the stored row."""
         region = self.resolve(row)
-        if region is None:
-            return
-        if not self.actor.in_scope(region):
-            self.error(row.number, self.scope_field, f"区划代码 {region} 不在您的管辖范围内")
-            return
-        obj = self.existing.get(row.key)
+        in_scope = True
+        if region is not None and not self.actor.in_scope(region):
+            self.row_error(row, self.scope_field, f"区划代码 {region} 不在您的管辖范围内")
+            in_scope = False
+        obj = self.existing.get(row.key) if row.key is not None else None
         if obj is not None and not self.actor.in_scope(self.region_of(obj)):
-            self.error(row.number, self.spec.key[0],
-                       f"该记录已存在于区域 {self.region_of(obj)}，不在您的管辖范围内，不能修改")
-            return
+            self.row_error(row, self.spec.key[0],
+                           f"该记录已存在于区域 {self.region_of(obj)}，不在您的管辖范围内，不能修改")
+            obj, in_scope = None, False
         creating = obj is None
         if creating:
             obj = self.new_object()
@@ -779,18 +829,21 @@ class _Importer:
         for name, value in row.values.items():
             if value is _KEEP:
                 if creating:
-                    self.error(row.number, name, "含 * 的脱敏值只能用于更新已有记录，新增记录请填写完整号码")
-                    return
+                    self.row_error(row, name, "含 * 的脱敏值只能用于更新已有记录，新增记录请填写完整号码")
                 continue
             setattr(obj, name, value)
+        exclude = [*self.fk_names, *(n for n in row.bad if n != NON_FIELD_ERRORS)]
         try:
-            obj.full_clean(exclude=self.fk_names, validate_unique=False, validate_constraints=False)
+            obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
                 for message in messages:
-                    self.error(row.number, "" if name == NON_FIELD_ERRORS else name, message)
+                    if name not in row.bad:
+                        self.error(row.number, "" if name == NON_FIELD_ERRORS else name, message)
+                row.bad.add(name)
+        if not in_scope:
             return
-        if not self.vet(row, before, obj, creating):
+        if not self.vet(row, before, obj, creating) or row.bad:
             return
         if creating:
             plan.creates.append((row.number, obj))
@@ -811,7 +864,8 @@ class _Importer:
 class _InstitutionImporter(_Importer):
     def load(self, rows: list[_Row]) -> None:
         super().load(rows)
-        self.load_existing("fixmedins_code", [r.key[0] for r in rows], lambda o: (o.fixmedins_code,))
+        self.load_existing("fixmedins_code", [r.key[0] for r in rows if r.key is not None],
+                           lambda o: (o.fixmedins_code,))
 
     def vet(self, row: _Row, before: dict[str, Any], obj: Any, creating: bool) -> bool:
         """信用等级 and 重点监控 only repeat the stored value; note changes of the other draw fields."""
@@ -831,7 +885,7 @@ class _InspectorImporter(_Importer):
     def load(self, rows: list[_Row]) -> None:
         super().load(rows)
         self.departments = {d.name: d for d in Department.objects.all()}
-        self.load_existing("number", [r.key[0] for r in rows], lambda o: (o.number,))
+        self.load_existing("number", [r.key[0] for r in rows if r.key is not None], lambda o: (o.number,))
 
     def resolve(self, row: _Row) -> str | None:
         region = super().resolve(row)
@@ -839,9 +893,10 @@ class _InspectorImporter(_Importer):
         if name is not None:
             department = self.departments.get(name)
             if department is None:
-                self.error(row.number, "department", f"部门“{name}”不存在，请核对部门全称或先建立该部门")
-                return None
-            row.values["department"] = department
+                self.row_error(row, "department", f"部门“{name}”不存在，请核对部门全称或先建立该部门")
+                del row.values["department"]
+            else:
+                row.values["department"] = department
         return region
 
 
@@ -850,8 +905,8 @@ class _ConflictImporter(_Importer):
 
     def load(self, rows: list[_Row]) -> None:
         super().load(rows)
-        numbers = sorted({r.values["inspector"] for r in rows})
-        codes = sorted({r.values["institution"] for r in rows})
+        numbers = sorted({r.values["inspector"] for r in rows if "inspector" in r.values})
+        codes = sorted({r.values["institution"] for r in rows if "institution" in r.values})
         visible_inspectors = Inspector.objects.restrict(self.actor, "view")
         visible_institutions = Institution.objects.restrict(self.actor, "view")
         self.inspectors = {o.number: o for c in _chunks(numbers) for o in visible_inspectors.filter(number__in=c)}
@@ -864,16 +919,19 @@ class _ConflictImporter(_Importer):
         )
 
     def resolve(self, row: _Row) -> str | None:
-        number, code = row.values["inspector"], row.values["institution"]
-        inspector, institution = self.inspectors.get(number), self.institutions.get(code)
-        if inspector is None:
-            self.error(row.number, "inspector", f"人员编号 {number} 不存在或不在您的管辖范围内")
-        if institution is None:
-            self.error(row.number, "institution", f"机构编码 {code} 不存在或不在您的管辖范围内")
-        if inspector is None or institution is None:
-            return None
-        row.values["inspector"], row.values["institution"] = inspector, institution
-        return institution.region_id
+        found: dict[str, Any] = {}
+        for name, rows_by_code, label in (("inspector", self.inspectors, "人员编号"),
+                                          ("institution", self.institutions, "机构编码")):
+            if name not in row.values:  # its cell was wrong (reported)
+                continue
+            code = row.values.pop(name)
+            found[name] = rows_by_code.get(code)
+            if found[name] is None:
+                self.row_error(row, name, f"{label} {code} 不存在或不在您的管辖范围内")
+            else:
+                row.values[name] = found[name]
+        institution = found.get("institution")
+        return institution.region_id if institution is not None else None
 
     def new_object(self) -> models.Model:
         return Conflict(recorded_by=self.actor if getattr(self.actor, "pk", None) else None)
@@ -928,7 +986,8 @@ def import_file(
         if importer.draw_changes and not reason:
             importer.errors.append(RowError(0, "", _reason_needed(importer)))
         if importer.errors:
-            result.errors = sorted(importer.errors, key=lambda e: e.row)
+            importer.errors.trim()
+            result.errors, result.unlisted = list(importer.errors), importer.errors.dropped
             return result
         if progress is not None:
             progress(total, total, "校验通过，正在写入数据库…")
@@ -1010,8 +1069,9 @@ def import_regions(data: bytes, filename: str, *, actor: Any) -> ImportResult:
     return result
 
 
-def error_report_xlsx(errors: Iterable[RowError]) -> bytes:
-    """The per-row error report (行号, 列, 错误说明) as an .xlsx file."""
+def error_report_xlsx(errors: Iterable[RowError], unlisted: int = 0) -> bytes:
+    """The per-row error report (行号, 列, 错误说明) as an .xlsx file; ``unlisted`` errors beyond the report's
+    cap are counted in a last line."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("错误报告")
     for letter, width in zip("ABC", (8, 20, 80), strict=True):
@@ -1020,6 +1080,8 @@ def error_report_xlsx(errors: Iterable[RowError]) -> bytes:
     ws.append(["行号", "列", "错误说明"])
     for e in errors:
         ws.append(tabular.xlsx_cells(ws, [e.row or "", e.column, e.message]))
+    if unlisted > 0:
+        ws.append(tabular.xlsx_cells(ws, ["", "", unlisted_text(unlisted)]))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -1045,7 +1107,7 @@ def run_import_job(job: Any) -> dict[str, Any]:
     finally:
         path.unlink(missing_ok=True)
     if not result.ok:
-        raise JobFailed(f"导入失败：共 {len(result.errors)} 处错误，未写入任何数据", result.as_dict())
+        raise JobFailed(f"导入失败：共 {result.error_count} 处错误，未写入任何数据", result.as_dict())
     job.set_progress(result.rows, result.rows, "导入完成", final=True)
     return result.as_dict()
 

@@ -118,6 +118,21 @@ class CreditGrade(models.TextChoices):
     BAD = "差", "差"
 
 
+def _check_phone(obj: models.Model, name: str, errors: dict[str, str]) -> None:
+    """Validate the plaintext of an (encrypted) phone field before it is stored; store it normalised (full-width
+    digits folded, spaces trimmed) only when that changes it, so an unchanged value keeps its token."""
+    value = getattr(obj, name)
+    if not value:
+        return
+    try:
+        phone = codes.validate_phone(value)
+    except codes.CodeError as exc:
+        errors[name] = exc.message
+        return
+    if phone != value:
+        setattr(obj, name, phone)
+
+
 class Institution(ScopedModel):
     """检查对象: one 定点医药机构, keyed by ``fixmedins_code``."""
 
@@ -177,6 +192,7 @@ class Institution(ScopedModel):
             )
         except codes.CodeError as exc:
             errors["fixmedins_code"] = exc.message
+        _check_phone(self, "contact_phone", errors)
         if self.kind == InstitutionKind.PHARMACY and self.category not in ("", InstitutionCategory.PHARMACY):
             errors["category"] = "零售药店的机构类别应为“零售药店”"
         if self.kind == InstitutionKind.MEDICAL and self.category == InstitutionCategory.PHARMACY:
@@ -241,6 +257,7 @@ class Inspector(ScopedModel):
                 self.id_number = codes.validate_id_number(self.id_number)
             except codes.CodeError as exc:
                 errors["id_number"] = exc.message
+        _check_phone(self, "phone", errors)
         if self.cert_valid_from and self.cert_valid_to and self.cert_valid_from > self.cert_valid_to:
             errors["cert_valid_to"] = "执法证有效期止不能早于有效期起"
         if self.department_id and self.region_id and self.department.region_id != self.region_id:

@@ -20,6 +20,8 @@ urlpatterns = [
     path("conflicts/new/", views.conflict_create, name="conflict-create"),
     path("conflicts/<int:pk>/", views.conflict_detail, name="conflict-detail"),
     path("conflicts/<int:pk>/edit/", views.conflict_edit, name="conflict-edit"),
+    # search box of the 回避登记 form: ?q= part of a name or code; <kind> is inspectors | institutions
+    path("lookup/<str:kind>/", views.lookup, name="lookup"),
     path("regions/", views.region_list, name="region-list"),
     path("departments/", views.department_list, name="department-list"),
     # Excel / CSV import and export (views_io.py); <kind> is institutions | inspectors | conflicts

@@ -19,17 +19,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, Model, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from spotcheck.base.permissions import can
 from spotcheck.base.scope import require
 from spotcheck.core.masking import mask_id_number, mask_phone
 
-from . import actions, ownership
+from . import actions, lookups, ownership
 from .filters import CERT_EXPIRED, CERT_VALID, ConflictFilter, InspectorFilter, InstitutionFilter, cert_state
 from .forms import AbsenceForm, ConflictForm, DirectoryForm, InspectorForm, InstitutionForm, RiskFlagForm
 from .models import Conflict, Department, DepartmentKind, Inspector, InspectorAbsence, Institution, Region
@@ -493,6 +493,19 @@ def conflict_edit(request: HttpRequest, pk: int) -> HttpResponse:
     obj = get_object_or_404(_conflicts(user, "change"), pk=pk)
     return _form_page(request, ConflictForm, model=Conflict, detail="directory:conflict-detail",
                       title=f"修改回避登记 {obj}", instance=obj)
+
+
+@login_required
+@require_GET
+def lookup(request: HttpRequest, kind: str) -> JsonResponse:
+    """Suggestions for the 回避登记 form's search boxes: ``?q=`` part of a name or code; the inspectors or
+    institutions in the user's ``change`` scope (the rows the form accepts), at most ``lookups.LIMIT``."""
+    if kind not in lookups.LOOKUPS:
+        raise Http404
+    user = _user(request, "change")
+    answer = lookups.search(user, kind, request.GET.get("q", ""))
+    return JsonResponse(answer, headers={"Cache-Control": "private, no-store"},
+                        json_dumps_params={"ensure_ascii": False})
 
 
 # --------------------------------------------------------------------------------------------

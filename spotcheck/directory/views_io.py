@@ -169,7 +169,8 @@ def import_status(request: HttpRequest, job_id: int) -> HttpResponse:
     if request.GET.get("download") == "report":
         if not errors:
             raise Http404
-        return _attachment(io.error_report_xlsx(errors), f"导入错误报告-{job.pk}.xlsx")
+        unlisted = result.get("error_count", 0) - len(errors)
+        return _attachment(io.error_report_xlsx(errors, unlisted), f"导入错误报告-{job.pk}.xlsx")
     context = {"job": job, "spec": spec, "result": result, "errors": errors,
                "hidden_errors": result.get("error_count", 0) - len(errors),
                "worker_missing": job.status == Job.Status.QUEUED and worker_missing()}

@@ -80,7 +80,7 @@ def _decorate(rows: list[Inspection], win: deadlines.Window) -> list[Inspection]
         i.deadline_state = win.state(i.due_date, i.status)  # type: ignore[attr-defined]
         i.deadline_label = deadlines.LABELS[i.deadline_state]  # type: ignore[attr-defined]
         i.shown_status = actions.display_status(i)  # type: ignore[attr-defined]
-    return rows
+    return deadlines.decorate(rows, win)
 
 
 def _deadline_counts(qs: Any, win: deadlines.Window) -> dict[str, int]:
@@ -130,11 +130,14 @@ def index(request: HttpRequest) -> HttpResponse:
             qs = qs.filter(Q(institution__name__icontains=d["q"]) | Q(institution__fixmedins_code__icontains=d["q"]))
     qs = qs.prefetch_related(_team_prefetch()).order_by("due_date", "task_id", "assignment__position", "id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    _decorate(list(page.object_list), win)
+    shown = _decorate(list(page.object_list), win)
+    estimate_notice = deadlines.notice_for(
+        user, deadlines.estimated_years(shown) | deadlines.unknown_due_years(_base(user), win))
     tasks = (Inspection.objects.filter(pk__in=Inspection.objects.restrict(user).values("pk"))
              .values_list("task_id", "task__name").distinct().order_by("-task_id")[:200])
     return render(request, "inspections/index.html", {
         "page": page, "form": form, "counts": counts, "pending_draws": _pending_draws(user), "tasks": tasks,
+        "estimate_notice": estimate_notice,
     })
 
 
@@ -205,6 +208,7 @@ def _detail_context(user: Any, insp: Inspection, here: str = "detail") -> dict[s
         "can_decide": can_decide,
         "can_review": (insp.status == InspectionStatus.RECORDED and can(user, "review")
                        and user.in_scope(insp.region_id) and insp.recorded_by_id != user.pk),
+        "estimate_notice": deadlines.notice_for(user, insp.deadline_estimated_years),  # type: ignore[attr-defined]
     }
 
 
@@ -229,6 +233,21 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "inspections/detail.html", ctx)
 
 
+def _result_initial(insp: Inspection) -> dict[str, Any]:
+    """What the team entered before: a record sent back (退回修改) keeps its result, 说明, 处理情况, end date
+    and 确认人, so the team corrects them instead of typing everything again."""
+    initial: dict[str, Any] = {"confirmed_by_name": insp.confirmed_by_name}
+    if insp.result_type:
+        initial["result_type"] = insp.result_type
+    if insp.result_summary:
+        initial["summary"] = insp.result_summary
+    if insp.handling:
+        initial["handling"] = insp.handling
+    if insp.ended_on:
+        initial["ended_on"] = insp.ended_on
+    return initial
+
+
 @login_required
 @require_GET
 def record_page(request: HttpRequest, pk: int) -> HttpResponse:
@@ -240,7 +259,7 @@ def record_page(request: HttpRequest, pk: int) -> HttpResponse:
     ctx.update({
         "notify_form": NotifyForm(initial={"on_date": timezone.localdate()}),
         "finding_form": FindingForm(inspection=insp), "evidence_form": EvidenceForm(inspection=insp),
-        "result_form": ResultForm(initial={"confirmed_by_name": insp.confirmed_by_name}),
+        "result_form": ResultForm(initial=_result_initial(insp)),
         "draft": {"data": insp.draft or {}, "saved_at": insp.draft_saved_at.isoformat() if insp.draft_saved_at else ""},
         "has_signature": any(e.kind == EvidenceKind.SIGNATURE for e in ctx["evidence"]),
     })
@@ -583,6 +602,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                                           for m in i.assignment.team))  # type: ignore[attr-defined]
     return render(request, "inspections/dashboard.html", {
         "counts": counts, "by_area": list(by_area.values()), "rows": rows[:100], "win": win, "mine": mine,
+        "estimate_notice": deadlines.notice_for(
+            user, deadlines.estimated_years(rows) | deadlines.unknown_due_years(base, win)),
         "deadline_days": policy.get("disclosure.deadline_workdays"),
         "warn_days": policy.get("inspection.overdue_warning_workdays"),
         "by_person": sorted(by_person.items(), key=lambda kv: (-kv[1]["overdue"], -kv[1]["due_soon"], kv[0])),

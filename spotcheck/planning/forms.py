@@ -228,13 +228,39 @@ class SlotForm(forms.Form):
         self.fields["department"].queryset = departments
 
 
-SlotFormSet = forms.formset_factory(SlotForm, extra=2, max_num=20, validate_max=True)
+#: Most team rows (departments) of a task.
+MAX_SLOTS = 20
+#: The submit button that adds a team row without saving: the page's ``planning/task_form.js`` adds the row in
+#: the browser; without JavaScript the button posts the form and the page comes back with one more empty row.
+ADD_SLOT = "add_slot"
+SLOT_PREFIX = "slots"
+
+
+def _slot_formset_class(extra: int) -> type[forms.BaseFormSet]:
+    return forms.formset_factory(SlotForm, extra=extra, max_num=MAX_SLOTS, validate_max=True)
+
+
+def adding_slot(data: Any) -> bool:
+    """True when the form was posted with “添加一行” (no JavaScript): add a row, save nothing."""
+    return data is not None and ADD_SLOT in data
 
 
 def slot_formset(plan: Plan, task: Task | None, data: Any = None) -> forms.BaseFormSet:
+    """The team rows: a new task starts with two empty rows, a task with rows gets one empty row more.
+
+    Posted with “添加一行”, the posted rows come back with one more (up to :data:`MAX_SLOTS`)."""
     initial = [{"department": s.department_id, "count": s.count} for s in task.slots.all()] if task else []
-    return SlotFormSet(data, initial=initial, prefix="slots",
-                       form_kwargs={"departments": departments_for(plan.region_id)})
+    if adding_slot(data):
+        data = data.copy()
+        key = f"{SLOT_PREFIX}-TOTAL_FORMS"
+        try:
+            total = int(data.get(key, 0))
+        except (TypeError, ValueError):
+            total = 0
+        data[key] = str(max(0, min(total + 1, MAX_SLOTS)))
+    formset_class = _slot_formset_class(1 if initial else 2)
+    return formset_class(data, initial=initial, prefix=SLOT_PREFIX,
+                         form_kwargs={"departments": departments_for(plan.region_id)})
 
 
 def slots_from(formset: forms.BaseFormSet) -> list[Slot]:

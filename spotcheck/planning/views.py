@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.forms import BaseForm
+from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,6 +33,7 @@ from spotcheck.directory.models import ContractStatus
 from . import actions
 from .examples import load_examples
 from .forms import (
+    MAX_SLOTS,
     TASK_ERROR_ALIASES,
     CheckItemForm,
     ItemImportForm,
@@ -39,6 +41,7 @@ from .forms import (
     PlanForm,
     TaskForm,
     UploadForm,
+    adding_slot,
     apply_errors,
     slot_formset,
     slots_from,
@@ -359,6 +362,15 @@ def task_list(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _unchecked(form: BaseForm, formset: Any) -> None:
+    """Show posted forms with what was typed but without validation errors (the user only asked for a row).
+
+    Django validates a bound form when its errors are first read; empty error lists stand for that here."""
+    for each in [form, *formset.forms]:
+        each._errors, each.cleaned_data = ErrorDict(), {}
+    formset._errors, formset._non_form_errors = [], formset.error_class()
+
+
 def _task_form_page(request: HttpRequest, plan: Plan, task: Task | None) -> HttpResponse:
     user: Any = request.user
     post = request.POST if request.method == "POST" else None
@@ -366,6 +378,11 @@ def _task_form_page(request: HttpRequest, plan: Plan, task: Task | None) -> Http
     frozen = task is not None and task.has_draw
     formset = slot_formset(plan, task, post)
     slot_errors: list[str] = []
+    if adding_slot(post) and not frozen:  # “添加一行” without JavaScript: the same page, one row more, no checks
+        _unchecked(form, formset)
+        if formset.total_form_count() >= MAX_SLOTS:
+            messages.info(request, f"检查组最多 {MAX_SLOTS} 个部门")
+        post = None
     valid = post is not None and all([form.is_valid(), frozen or formset.is_valid()])  # both report errors
     if valid:
         slots = None if frozen else slots_from(formset)

@@ -55,7 +55,9 @@ class Command(BaseCommand):
         if not result.ok:
             for error in result.errors:
                 self.stderr.write(str(error))
-            raise CommandError(f"导入失败：共 {len(result.errors)} 处错误，未写入任何数据")
+            if result.unlisted:
+                self.stderr.write(io.unlisted_text(result.unlisted))
+            raise CommandError(f"导入失败：共 {result.error_count} 处错误，未写入任何数据")
         self.stdout.write(
             f"导入完成：共 {result.rows} 行，新增 {result.created}，更新 {result.updated}，未变化 {result.unchanged}"
         )
