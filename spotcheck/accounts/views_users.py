@@ -224,8 +224,24 @@ def security_overview(request: HttpRequest) -> HttpResponse:
         ("会话超时", f"空闲 {settings.SPOTCHECK_SESSION_IDLE_MINUTES} 分钟，最长 {settings.SPOTCHECK_SESSION_MAX_HOURS} 小时"),
         ("接口令牌有效期", f"{settings.SPOTCHECK_API_TOKEN_DAYS} 天"),
     ]
+    keys = [(kid, _local_time(key.created), kid == ring.current) for kid, key in ring.keys.items()] if ring else []
     return render(request, "accounts/users/security_overview.html", {
-        "policy": policy, "ring": ring, "key_error": key_error, "usage": usage,
+        "policy": policy, "ring": ring, "keys": keys, "key_error": key_error, "usage": usage,
         "cipher": crypto.cipher_prefix() if ring is not None else "",
         "checkpoints": Checkpoint.objects.order_by("-seq", "-id")[:10],
     })
+
+
+def _local_time(text: str) -> str:
+    """An ISO time from a key file, in Asia/Shanghai (``未知`` when missing or unreadable)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    try:
+        at = dt.datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return "未知"
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at, dt.UTC)
+    return f"{timezone.localtime(at):%Y-%m-%d %H:%M}"
