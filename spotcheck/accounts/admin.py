@@ -13,3 +13,8 @@ from knox.models import AuthToken
 for _model in (AuthToken, TOTPDevice):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
+
+# Django's own admin pages (for the installation account only: bureau roles are not staff) in Chinese.
+admin.site.site_header = "医保“双随机、一公开”监管平台 · 数据管理后台"
+admin.site.site_title = "数据管理后台"
+admin.site.index_title = "数据管理（日常管理请使用“系统管理”页面）"

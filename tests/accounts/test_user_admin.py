@@ -322,3 +322,19 @@ def test_a_lockout_is_one_event_however_many_tries_follow(client):
     assert AuditEvent.objects.filter(action="accounts.signin.failed").count() in (4, 5)
     assert set(AuditEvent.objects.filter(action__startswith="accounts.").values_list("actor_name", flat=True)) \
         == {"anonymous"}  # never the account whose name was tried
+
+
+def test_the_spotcheck_command_marks_its_events_as_command_line(capsys):
+    from spotcheck.audit.presentation import actor_text
+    from spotcheck.cli import main
+
+    main(["users", "create", "cli-marked", "--role", Role.AUDITOR])
+    assert "一次性密码" in capsys.readouterr().out
+    event = AuditEvent.objects.get(action="accounts.user.create", object_repr__contains="cli-marked")
+    assert event.request_id.startswith("cli-") and actor_text(event) == "命令行"
+
+
+def test_the_django_admin_is_in_chinese(client, admin_user):
+    client.force_login(admin_user)
+    page = client.get("/django-admin/").content.decode()
+    assert "数据管理后台" in page and "Django administration" not in page and "Django 管理" not in page
