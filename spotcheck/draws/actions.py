@@ -35,7 +35,7 @@ from spotcheck.directory.models import Inspector, Institution
 from spotcheck.planning.actions import set_task_status
 from spotcheck.planning.models import Task, TaskStatus
 
-from . import pool
+from . import pool, wording
 from .models import (
     CLOSED_STATUSES,
     EVENT_REASONS,
@@ -355,7 +355,7 @@ def approve_reveal(actor: Any, draw: Draw) -> Draw:
             package = core.compute(full_input(draw, events=[]))
         except core.DrawError as exc:
             draw.status = DrawStatus.FAILED
-            draw.error_code, draw.error_message = exc.code, exc.message
+            draw.error_code, draw.error_message = exc.code, wording.draw_error_text(exc)
             draw.error_unit = str(exc.details.get("unit", ""))
             draw.error_department = str(exc.details.get("department", ""))
             draw.revealed_by, draw.revealed_at, draw.closed_at = user_of(actor), now, now
@@ -554,7 +554,8 @@ def approve_event(actor: Any, event: DrawEvent) -> DrawEvent:
         try:
             package = core.compute(full_input(draw, events=events))
         except core.DrawError as exc:
-            raise ActionRefused(f"无法按规则完成替换（{ERROR_LABELS.get(exc.code, exc.code)}）：{exc.message}")
+            raise ActionRefused(f"无法按规则完成替换（{ERROR_LABELS.get(exc.code, exc.code)}）："
+                                f"{wording.draw_error_text(exc)}")
         event.status, event.seq, event.spec = EventStatus.APPROVED, len(events), spec
         event.decided_by, event.decided_at = user_of(actor), now
         event.save()

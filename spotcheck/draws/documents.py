@@ -18,15 +18,14 @@ from typing import Any
 from django.utils import timezone
 
 from spotcheck.documents import Column, Document, Field, document_number, render_docx, render_pdf
+from spotcheck.planning.ratios import format_percent
 
-from . import changes
+from . import changes, wording
 from .models import Draw, DrawStatus
-from .presenters import percent
 from .record import draw_record_context
 
 TITLE = "抽取记录"
 ALGORITHM = "SC-DRAW-1（可公开验证的随机抽取算法）"
-ROUNDING_LABELS = {"ceil": "向上取整", "floor": "向下取整", "half_up": "四舍五入"}
 #: Changes listed in the record (the count is always complete; the rest are on the draw's change list page).
 RECORD_CHANGE_ROWS = 500
 CONFIDENTIAL_NOTE = (
@@ -106,8 +105,7 @@ def draw_record_document(draw: Draw, *, full: bool = True) -> Document:
 
 def _task_section(doc: Document, ctx: dict[str, Any]) -> None:
     task = ctx["task"]
-    num, den = task["ratio"]
-    ratio = f"{num}/{den}（{percent(task['ratio'])}）" + ("，按信用等级调整" if task["credit_scaled"] else "")
+    ratio = f"{format_percent(*task['ratio'])}%" + ("，按信用等级调整" if task["credit_scaled"] else "")
     kind = ("定向" if task["directed"] else "不定向") + ("，异地交叉检查" if task["cross_area"] else "")
     doc.heading("抽查任务").fields([
         ("抽取编号", ctx["draw_id"]),
@@ -130,10 +128,10 @@ def _pool_section(doc: Document, ctx: dict[str, Any]) -> None:
         f"因协议状态或年度检查次数未纳入抽取的机构 {len(excluded)} 家。", keep_with_next=True,
     )
     doc.table(
-        [Column("层", 3.2, mono=True), Column("机构数 N", 1.1, "right"), Column("抽取比例", 1.2, "right"),
+        [Column("层", 3.2), Column("机构数 N", 1.1, "right"), Column("抽取比例", 1.2, "right"),
          Column("取整方式", 1.2, "center"), Column("抽取数 n", 1.1, "right")],
-        [[s["stratum"], str(s["population"]), s["percent"], ROUNDING_LABELS.get(s["rounding"], s["rounding"]),
-          str(s["sample_size"])] for s in strata]
+        [[wording.stratum_label(s["stratum"]), str(s["population"]), wording.ratio_percent(s["ratio"]),
+          wording.rounding_label(s["rounding"]), str(s["sample_size"])] for s in strata]
         + [["合计", str(sum(s["population"] for s in strata)), "", "",
             str(sum(s["sample_size"] for s in strata))]],
     )
@@ -194,8 +192,9 @@ def _commitment_section(doc: Document, ctx: dict[str, Any], full: bool) -> None:
         ("公开随机源", "\n".join(c["randomness_sources"])),
     ])
     if not full:  # the strata sizes are part of the public commitment
-        doc.table([Column("层", 3, mono=True), Column("机构数 N", 1, "right"), Column("抽取数 n", 1, "right")],
-                  [[h, str(s["population"]), str(s["sample_size"])] for h, s in c["strata"].items()])
+        doc.table([Column("层", 3), Column("机构数 N", 1, "right"), Column("抽取数 n", 1, "right")],
+                  [[wording.stratum_label(h), str(s["population"]), str(s["sample_size"])]
+                   for h, s in c["strata"].items()])
     doc.paragraph(
         "承诺在公开随机数产生之前生成并公布：名录快照、抽取参数和密钥从此固定，任何人（包括本单位）"
         "都无法在看到公开随机数之后改变抽取结果。", small=True,
@@ -251,23 +250,23 @@ def _results_section(doc: Document, ctx: dict[str, Any]) -> None:
     doc.paragraph(f"抽中机构 {len(selection)} 家，按检查顺序排列：", keep_with_next=True)
     doc.table(
         [Column("顺序", 0.55, "center"), Column("机构编码", 1.4, mono=True), Column("机构名称", 1.8),
-         Column("层", 1.45, mono=True), Column("检查组", 2.8)],
-        [[str(r["position"]), r["fixmedins_code"], r["name"], r["stratum"], _team(r["team"])]
+         Column("层", 1.45), Column("检查组", 2.8)],
+        [[str(r["position"]), r["fixmedins_code"], r["name"], wording.stratum_label(r["stratum"]), _team(r["team"])]
          for r in selection],
     )
     reserve = ctx["reserve"]
     if reserve:
         total = sum(len(r["units"]) for r in reserve)
         used = sum(1 for r in reserve for _code, _name, taken in r["units"] if taken)
-        per = "；".join(f"{r['stratum']} {len(r['units'])} 家" for r in reserve)
+        per = "；".join(f"{wording.stratum_label(r['stratum'])} {len(r['units'])} 家" for r in reserve)
         doc.paragraph(f"候补名单共 {total} 家（{per}），其中已替补启用 {used} 家；名单见结果包。")
     else:
         doc.paragraph("本次抽取没有候补名单（各层机构已全部抽中）。")
     if ctx["replaced"]:
         doc.paragraph(f"因变更事件被替换的机构 {len(ctx['replaced'])} 家：", keep_with_next=True)
         doc.table([Column("原顺序", 0.7, "center"), Column("机构编码", 1.5, mono=True), Column("机构名称", 2.6),
-                   Column("层", 1.5, mono=True)],
-                  [[str(r["position"]), r["fixmedins_code"], r["name"], r["stratum"]]
+                   Column("层", 1.5)],
+                  [[str(r["position"]), r["fixmedins_code"], r["name"], wording.stratum_label(r["stratum"])]
                    for r in ctx["replaced"]])
 
 

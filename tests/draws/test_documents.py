@@ -50,7 +50,7 @@ def test_revealed_record_as_pdf(revealed, county_user, client_for):
     for expected in (
         "抽取记录", record_number(draw.draw_id), draw.draw_id, draw.task.name, "SC-DRAW-1",
         draw.snapshot_digest, draw.params_digest, draw.commit, draw.package["seed"], draw.public_randomness,
-        first.institution.fixmedins_code, first.institution.name, team.name, "140522|H|中等",
+        first.institution.fixmedins_code, first.institution.name, team.name, "阳城县 · 医疗机构 · 中等",
         "一、抽查任务", "抽取结果", "候补名单", "pythondraw.pyverifypackage.json", "经办人：", "审批人：",
     ):
         assert squeeze(expected) in text, expected

@@ -33,7 +33,7 @@ def test_pages_walk_the_workflow(world, staffed, county_user, approver):
     draw = Draw.objects.get(task=task)
     assert r.redirect_chain[-1][0] == f"/draws/{draw.draw_id}/"
     body = r.content.decode()
-    for text in ("分层与样本量", "140522|H|中等", "检查组人员需求", "可抽取的检查人员", "回避组合", world.sj.name):
+    for text in ("分层与样本量", "阳城县 · 医疗机构 · 中等", "检查组人员需求", "可抽取的检查人员", "回避组合", world.sj.name):
         assert text in body, text
     # refused step: no staffing check yet
     r = staff.post(f"/draws/{draw.draw_id}/propose-commit/", {"sources": "双色球第2026135期"}, follow=True)

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from spotcheck.accounts.models import Role, User
 from spotcheck.demo import generator as demo
-from spotcheck.draws import actions, presenters
+from spotcheck.draws import actions, presenters, wording
 from spotcheck.draws.models import Assignment, AssignmentMember, Draw, DrawStatus, EventStatus
 from spotcheck.planning.models import Task, TeamSlot
 from tests import factories as f
@@ -154,8 +154,9 @@ def check_preview(page: Any, draw: Draw, team: dict[str, int]) -> list[dict[str,
     preview = page.locator("#preview")
     strata = table(preview.locator("table").first)
     expected = presenters.strata_rows(draw)
-    assert [(r["层"], r["折合"], r["机构数 N"], r["抽取数 n"]) for r in strata] == [
-        (e["stratum"], e["percent"], str(e["population"]), str(e["sample_size"])) for e in expected
+    assert [(r["层"], r["抽取比例"], r["取整方式"], r["机构数 N"], r["抽取数 n"]) for r in strata] == [
+        (wording.stratum_label(e["stratum"]), wording.ratio_percent(e["ratio"]), wording.rounding_label(e["rounding"]),
+         str(e["population"]), str(e["sample_size"])) for e in expected
     ]
     assert f"抽取对象 {len(draw.units)} 家；未纳入 {draw.exclusions.count()} 家" in preview.inner_text()
     excluded = table(preview.locator("table").last)
@@ -355,11 +356,11 @@ def test_shuozhou_credit_scaled_item(sessions, live_server, snap, tmp_path):
     draw = run_draw(staff, lead, live_server, task, team, snap)
     staff.reload()
     rows = table(staff.locator("#preview table").first)
-    grades = {r["层"].rsplit("|", 1)[1]: r["折合"] for r in rows}
+    grades = {r["层"].rsplit(" · ", 1)[1]: r["抽取比例"] for r in rows}
     assert {"良好", "差"} <= set(grades), grades
     assert grades == {g: SHUOZHOU_PERCENT[g] for g in grades}
-    assert {r["层"].split("|")[1] for r in rows} == {"H"}  # item 2 targets 定点医疗机构 only
-    full = [r for r in rows if r["层"].endswith("|差")]
+    assert {r["层"].split(" · ")[1] for r in rows} == {"医疗机构"}  # item 2 targets 定点医疗机构 only
+    full = [r for r in rows if r["层"].endswith(" · 差")]
     assert all(r["机构数 N"] == r["抽取数 n"] for r in full)
 
     replace_inspector(staff, lead, draw, snap)
