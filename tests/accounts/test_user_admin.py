@@ -324,10 +324,15 @@ def test_a_lockout_is_one_event_however_many_tries_follow(client):
         == {"anonymous"}  # never the account whose name was tried
 
 
-def test_the_spotcheck_command_marks_its_events_as_command_line(capsys):
+def test_the_spotcheck_command_marks_its_events_as_command_line(capsys, monkeypatch):
+    import django.core.management
+
     from spotcheck.audit.presentation import actor_text
     from spotcheck.cli import main
 
+    # run the command as call_command does: Django's command-line entry closes every database connection at
+    # the end, which would end the test's transaction on PostgreSQL
+    monkeypatch.setattr(django.core.management, "execute_from_command_line", lambda argv: call_command(*argv[1:]))
     main(["users", "create", "cli-marked", "--role", Role.AUDITOR])
     assert "一次性密码" in capsys.readouterr().out
     event = AuditEvent.objects.get(action="accounts.user.create", object_repr__contains="cli-marked")
