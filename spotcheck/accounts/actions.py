@@ -328,11 +328,8 @@ def reset_two_factor(actor: Any, user: User, reason: str) -> None:
 @action
 def start_two_factor(user: User) -> TOTPDevice:
     """The user's unconfirmed authenticator (created on first call): its secret is shown as a QR code."""
-    device = security.totp_device(user, confirmed=False)
-    if device is None:
-        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-        device = TOTPDevice.objects.create(user=user, name="身份验证器", confirmed=False)
-    return device
+    return security.totp_device(user, confirmed=False) or TOTPDevice.objects.create(
+        user=user, name="身份验证器", confirmed=False)
 
 
 def _issue_recovery_codes(user: User) -> list[str]:

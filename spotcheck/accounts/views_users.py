@@ -236,12 +236,10 @@ def _local_time(text: str) -> str:
     """An ISO time from a key file, in Asia/Shanghai (``未知`` when missing or unreadable)."""
     import datetime as dt
 
-    from django.utils import timezone
+    from spotcheck.audit.presentation import local_time
 
     try:
         at = dt.datetime.fromisoformat(text)
     except (TypeError, ValueError):
         return "未知"
-    if timezone.is_naive(at):
-        at = timezone.make_aware(at, dt.UTC)
-    return f"{timezone.localtime(at):%Y-%m-%d %H:%M}"
+    return local_time(at if at.tzinfo else at.replace(tzinfo=dt.UTC))[:16]
